@@ -1,0 +1,345 @@
+"""The embedded default engine: one container per planned node on a per-cluster network.
+
+Per cluster: a bridge network ``<id>-net``, a shared volume mounted at /home
+(NFS-backed through Docker's local volume driver when VolumeMountpoint is
+given), a slurmctld state volume on scheduler nodes, additional volumes. Per
+node: a container ``<id>-<hostname>`` with ``--init``, the node's host name, the
+cluster's NIS domain, a network alias equal to the host name, CPU and memory
+limits from the instance type, and labels tying it to its cluster and roles.
+
+Converge is idempotent: each container carries a hash of the settings it was
+created from; an equal hash is kept (and started if stopped), a different one is
+replaced, containers of the cluster that are no longer planned are removed.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from typing import Any
+
+from ..errors import EngineError, EngineUnavailable
+from ..plan import SCHEDULER, SCHEDULER_BACKUP, ClusterPlan, NodePlan, VolumePlan
+from .base import (EXCEPTION, MISSING, RUNNING, STOPPED, Access, ConvergeResult, Engine,
+                   NodeOutput, Progress, no_progress)
+from .image import ensure_node_image
+
+LABEL_CLUSTER = "ehpc.cluster-id"
+LABEL_HOST = "ehpc.hostname"
+LABEL_INSTANCE = "ehpc.instance-id"
+LABEL_ROLES = "ehpc.roles"
+LABEL_HASH = "ehpc.config-hash"
+LABEL_MANAGED = "ehpc.managed-by"
+MANAGED_BY = "ehpc-iac"
+SSH_WAIT_S = 60
+PARALLEL = 4
+
+HOW_TO_START = ("Start it with `systemctl start docker` (or `dockerd >/var/log/dockerd.log 2>&1 &` where "
+                "there is no systemd), or run scripts/setup.sh, which installs and starts it.")
+
+
+def _docker_module():
+    try:
+        import docker  # noqa: F401
+        return docker
+    except ImportError:  # pragma: no cover - dependency of the package
+        raise EngineUnavailable("The Docker SDK for Python is not installed: pip install docker") from None
+
+
+def volume_driver_opts(vol: VolumePlan) -> dict[str, str] | None:
+    """An NFS export as a Docker local volume (needs an NFS-capable kernel on the Docker host)."""
+    if not vol.remote_server:
+        return None
+    opts = f"addr={vol.remote_server},{vol.options or 'rw,nfsvers=4'}"
+    return {"type": "nfs", "o": opts, "device": f":{vol.remote_dir}"}
+
+
+def node_limits(node: NodePlan, host_cpus: int) -> tuple[int, int]:
+    """(cpus, memory MiB) a node gets: its instance type, capped by the Docker host's CPUs."""
+    return max(1, min(node.cpus, host_cpus)), node.memory_mb
+
+
+def container_spec(plan: ClusterPlan, node: NodePlan, image: str, access: Access, host_cpus: int) -> dict[str, Any]:
+    """Everything a node's container is created from (also what the Pulumi docker stack declares)."""
+    cpus, memory_mb = node_limits(node, host_cpus)
+    mounts = {plan.volume(v).name: {"bind": plan.volume(v).mount_path, "mode": "rw"} for v in node.volumes}
+    labels = {
+        **plan.labels,
+        LABEL_CLUSTER: plan.cluster_id,
+        LABEL_HOST: node.hostname,
+        LABEL_INSTANCE: node.instance_id,
+        LABEL_ROLES: ",".join(node.roles),
+        LABEL_MANAGED: MANAGED_BY,
+    }
+    spec = {
+        "name": plan.container_name(node.hostname),
+        "image": image,
+        "hostname": node.hostname,
+        "domainname": plan.nis_domain,
+        "network": plan.network,
+        "aliases": [node.hostname],
+        "volumes": mounts,
+        "environment": {"EHPC_AUTHORIZED_KEY": access.public_key},
+        "nano_cpus": cpus * 1_000_000_000,
+        "mem_limit": f"{memory_mb}m",
+        "labels": labels,
+        "init": True,
+        "restart_policy": {"Name": "unless-stopped"},
+    }
+    digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
+    spec["labels"] = {**labels, LABEL_HASH: digest}
+    return spec
+
+
+class DockerEngine(Engine):
+    name = "docker"
+
+    def __init__(self, client=None):
+        self._client = client
+        self._local = threading.local()
+
+    # --- plumbing -----------------------------------------------------------
+    @property
+    def client(self):
+        if self._client is None:
+            self.check()
+        return self._client
+
+    def _thread_client(self):
+        """docker-py clients are not shared across threads: one per worker thread."""
+        c = getattr(self._local, "client", None)
+        if c is None:
+            docker = _docker_module()
+            c = docker.from_env(timeout=120)
+            self._local.client = c
+        return c
+
+    def check(self) -> None:
+        docker = _docker_module()
+        try:
+            client = self._client or docker.from_env(timeout=120)
+            client.ping()
+        except docker.errors.DockerException as exc:
+            raise EngineUnavailable(f"The Docker engine is not reachable ({_short(exc)}). {HOW_TO_START}") from None
+        except Exception as exc:  # requests/urllib3 connection errors
+            raise EngineUnavailable(f"The Docker engine is not reachable ({_short(exc)}). {HOW_TO_START}") from None
+        self._client = client
+
+    def host_cpus(self) -> int:
+        return int(self.client.info().get("NCPU") or 1)
+
+    def _containers(self, cluster_id: str, all_: bool = True):
+        return self.client.containers.list(all=all_, filters={"label": f"{LABEL_CLUSTER}={cluster_id}"})
+
+    # --- converge -------------------------------------------------------------
+    def ensure_image(self, plan: ClusterPlan, progress: Progress = no_progress) -> str:
+        return ensure_node_image(self.client, plan.os_tag, plan.image_id, progress)
+
+    def _ensure_network(self, plan: ClusterPlan) -> None:
+        docker = _docker_module()
+        try:
+            self.client.networks.get(plan.network)
+        except docker.errors.NotFound:
+            self.client.networks.create(plan.network, driver="bridge", check_duplicate=True,
+                                        labels={LABEL_CLUSTER: plan.cluster_id, LABEL_MANAGED: MANAGED_BY})
+
+    def _ensure_volumes(self, plan: ClusterPlan) -> None:
+        docker = _docker_module()
+        for vol in plan.volumes:
+            try:
+                self.client.volumes.get(vol.name)
+            except docker.errors.NotFound:
+                opts = volume_driver_opts(vol)
+                self.client.volumes.create(name=vol.name, driver="local", driver_opts=opts or {},
+                                           labels={LABEL_CLUSTER: plan.cluster_id, LABEL_MANAGED: MANAGED_BY,
+                                                   "ehpc.volume-purpose": vol.purpose})
+
+    def _create(self, spec: dict[str, Any]) -> None:
+        client = self._thread_client()
+        kwargs = {k: v for k, v in spec.items() if k not in ("aliases", "image")}
+        kwargs["networking_config"] = {spec["network"]: client.api.create_endpoint_config(aliases=spec["aliases"])}
+        try:
+            c = client.containers.create(spec["image"], detach=True, **kwargs)
+            c.start()
+        except Exception as exc:
+            raise EngineError(f"creating container {spec['name']} failed: {_short(exc)}") from None
+
+    def _remove(self, container) -> None:
+        try:
+            container.remove(force=True, v=False)
+        except Exception as exc:
+            docker = _docker_module()
+            if not isinstance(exc, docker.errors.NotFound):
+                raise EngineError(f"removing container {container.name} failed: {_short(exc)}") from None
+
+    def converge(self, plan: ClusterPlan, access: Access, progress: Progress = no_progress) -> ConvergeResult:
+        image = self.ensure_image(plan, progress)
+        self._ensure_network(plan)
+        self._ensure_volumes(plan)
+        host_cpus = self.host_cpus()
+        existing = {c.labels.get(LABEL_HOST): c for c in self._containers(plan.cluster_id)}
+        result = ConvergeResult(nodes={})
+        planned = {n.hostname for n in plan.nodes}
+        to_create: list[dict[str, Any]] = []
+        to_start = []
+        for host, c in existing.items():
+            if host not in planned:
+                progress(f"removing {c.name}: no longer planned")
+                self._remove(c)
+                result.removed.append(host)
+        for node in plan.nodes:
+            spec = container_spec(plan, node, image, access, host_cpus)
+            c = existing.get(node.hostname)
+            if c is None:
+                to_create.append(spec)
+                result.created.append(node.hostname)
+            elif c.labels.get(LABEL_HASH) != spec["labels"][LABEL_HASH]:
+                progress(f"replacing {c.name}: its settings changed")
+                self._remove(c)
+                to_create.append(spec)
+                result.replaced.append(node.hostname)
+            elif c.status != "running":
+                to_start.append(c)
+                result.started.append(node.hostname)
+            else:
+                result.unchanged.append(node.hostname)
+        if to_create:
+            progress(f"creating {len(to_create)} container(s)")
+            self._parallel(self._create, to_create)
+        for c in to_start:
+            progress(f"starting {c.name}")
+            c.start()
+        result.nodes = self.inspect(plan)
+        bad = [h for h, n in result.nodes.items() if n.status != RUNNING]
+        if bad:
+            raise EngineError(f"nodes not running after converge: {', '.join(sorted(bad))}")
+        self.wait_ssh(result.nodes.values(), progress)
+        return result
+
+    def _parallel(self, fn, items) -> None:
+        with ThreadPoolExecutor(max_workers=min(PARALLEL, len(items))) as pool:
+            for fut in [pool.submit(fn, item) for item in items]:
+                fut.result()
+
+    def wait_ssh(self, nodes, progress: Progress = no_progress, timeout: float = SSH_WAIT_S) -> None:
+        """Wait until every node's sshd answers with its banner."""
+        pending = {n.hostname: n for n in nodes}
+        deadline = time.monotonic() + timeout
+        while pending:
+            for host, n in list(pending.items()):
+                if _ssh_banner(n.address, n.port):
+                    del pending[host]
+            if not pending:
+                break
+            if time.monotonic() > deadline:
+                raise EngineError(f"SSH did not come up on: {', '.join(sorted(pending))}")
+            time.sleep(0.2)
+        progress("all nodes answer on SSH")
+
+    # --- inspection -------------------------------------------------------------
+    def inspect(self, plan: ClusterPlan) -> dict[str, NodeOutput]:
+        host_cpus = self.host_cpus()
+        found = {c.labels.get(LABEL_HOST): c for c in self._containers(plan.cluster_id)}
+        out: dict[str, NodeOutput] = {}
+        for node in plan.nodes:
+            cpus, mem = node_limits(node, host_cpus)
+            c = found.get(node.hostname)
+            if c is None:
+                out[node.hostname] = NodeOutput(node.hostname, node.instance_id, MISSING, cpus=cpus, memory_mb=mem)
+                continue
+            nets = c.attrs.get("NetworkSettings", {}).get("Networks", {})
+            ip = (nets.get(plan.network) or {}).get("IPAddress") or None
+            state = c.attrs.get("State", {})
+            status = {"running": RUNNING, "exited": STOPPED, "created": STOPPED}.get(c.status, EXCEPTION)
+            if status == STOPPED and state.get("ExitCode") not in (0, 137, 143, None) and not state.get("Restarting"):
+                status = EXCEPTION
+            if c.labels.get(LABEL_INSTANCE) != node.instance_id:
+                status = EXCEPTION
+            out[node.hostname] = NodeOutput(node.hostname, node.instance_id, status, address=ip, port=22,
+                                            private_ip=ip, cpus=cpus, memory_mb=mem,
+                                            created_at=_docker_time(c.attrs.get("Created")))
+        return out
+
+    # --- lifecycle ----------------------------------------------------------------
+    def stop(self, plan: ClusterPlan, progress: Progress = no_progress) -> None:
+        containers = [c for c in self._containers(plan.cluster_id) if c.status == "running"]
+        # Compute and login first, managers last, so slurmctld sees nodes go away cleanly.
+        containers.sort(key=lambda c: SCHEDULER in c.labels.get(LABEL_ROLES, ""))
+        for c in containers:
+            progress(f"stopping {c.name}")
+            c.stop(timeout=10)
+
+    def start(self, plan: ClusterPlan, progress: Progress = no_progress) -> dict[str, NodeOutput]:
+        containers = self._containers(plan.cluster_id)
+        # Managers first (NIS and slurmctld must be up before clients bind and register).
+        containers.sort(key=lambda c: not any(r in c.labels.get(LABEL_ROLES, "")
+                                              for r in (SCHEDULER, SCHEDULER_BACKUP, "Account")))
+        for c in containers:
+            if c.status != "running":
+                progress(f"starting {c.name}")
+                c.start()
+        nodes = self.inspect(plan)
+        self.wait_ssh([n for n in nodes.values() if n.status == RUNNING], progress)
+        return nodes
+
+    def destroy(self, cluster_id: str, progress: Progress = no_progress) -> list[str]:
+        docker = _docker_module()
+        removed: list[str] = []
+        flt = {"label": f"{LABEL_CLUSTER}={cluster_id}"}
+        containers = self._containers(cluster_id)
+        if containers:
+            progress(f"removing {len(containers)} container(s)")
+            self._parallel(self._remove, containers)
+            removed += [c.name for c in containers]
+        for net in self.client.networks.list(filters=flt):
+            progress(f"removing network {net.name}")
+            try:
+                net.remove()
+            except docker.errors.NotFound:
+                pass
+            removed.append(net.name)
+        for vol in self.client.volumes.list(filters=flt):
+            progress(f"removing volume {vol.name}")
+            try:
+                vol.remove(force=True)
+            except docker.errors.NotFound:
+                pass
+            removed.append(vol.name)
+        return removed
+
+    def leftovers(self, cluster_id: str) -> list[str]:
+        """Names of anything still labelled with the cluster (empty after destroy)."""
+        flt = {"label": f"{LABEL_CLUSTER}={cluster_id}"}
+        return ([c.name for c in self._containers(cluster_id)]
+                + [n.name for n in self.client.networks.list(filters=flt)]
+                + [v.name for v in self.client.volumes.list(filters=flt)])
+
+
+def _ssh_banner(address: str | None, port: int) -> bool:
+    if not address:
+        return False
+    try:
+        with socket.create_connection((address, port), timeout=1) as s:
+            s.settimeout(1)
+            return s.recv(4).startswith(b"SSH-")
+    except OSError:
+        return False
+
+
+def _docker_time(value: str | None) -> str | None:
+    if not value:
+        return None
+    try:
+        dt = datetime.fromisoformat(value[:26].rstrip("Z"))
+        return dt.replace(tzinfo=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    except ValueError:
+        return value
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:300]

@@ -1,0 +1,131 @@
+"""One exception tree for the whole project.
+
+Every error carries the E-HPC error code and HTTP status of the reference
+(seed 004 error table, seed 000), a message, and a CLI exit code. Front ends
+(CLI, HTTP) translate errors in exactly one place each, from these attributes.
+
+    EhpcError
+    +-- ClientError            bad input; exit code 2
+    |   +-- InvalidParams      400
+    |   +-- ImageNotSupported  403
+    +-- NotFoundError          exit code 3
+    |   +-- ClusterNotFound    404
+    |   +-- ImageNotFound      404
+    |   +-- ObjectNotFound     404
+    +-- StateError             exit code 4
+    |   +-- ConflictOpt        403
+    |   +-- InvalidClusterStatus 403
+    +-- ServerError            exit code 1
+        +-- EngineUnavailable  503 (ServiceUnavailable): Docker, Pulumi CLI ... missing
+        +-- EngineError        406 (EcsError): making machines failed
+        +-- ConfigureError     406 (AgentError): Ansible failed
+        +-- SchedulerError     406 (AgentError): scheduler command failed
+        +-- UnknownError       500
+"""
+from __future__ import annotations
+
+
+class EhpcError(Exception):
+    code = "UnknownError"
+    http_status = 500
+    exit_code = 1
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    def to_dict(self) -> dict:
+        return {"Code": self.code, "Message": self.message}
+
+
+class ClientError(EhpcError):
+    exit_code = 2
+
+
+class InvalidParams(ClientError):
+    code = "InvalidParams"
+    http_status = 400
+
+    def __init__(self, field: str, reason: str):
+        super().__init__(f"The specified parameter {field} is invalid: {reason}", field=field)
+        self.reason = reason
+
+
+class ImageNotSupported(ClientError):
+    code = "ImageNotSupported"
+    http_status = 403
+
+
+class NotFoundError(EhpcError):
+    exit_code = 3
+    http_status = 404
+
+
+class ClusterNotFound(NotFoundError):
+    code = "ClusterNotFound"
+
+    def __init__(self, cluster_id: str):
+        super().__init__(f"The specified cluster {cluster_id} does not exist.", field="ClusterId")
+        self.cluster_id = cluster_id
+
+
+class ImageNotFound(NotFoundError):
+    code = "ImageNotFound"
+
+
+class ObjectNotFound(NotFoundError):
+    code = "ObjectNotFound"
+
+
+class StateError(EhpcError):
+    exit_code = 4
+    http_status = 403
+
+
+class ConflictOpt(StateError):
+    code = "ConflictOpt"
+
+    def __init__(self, cluster_id: str, running: str | None = None):
+        what = f" ({running})" if running else ""
+        super().__init__(
+            f"A conflicting operation is running on cluster {cluster_id}{what}. Please try again later.")
+
+
+class InvalidClusterStatus(StateError):
+    code = "InvalidClusterStatus"
+
+    def __init__(self, cluster_id: str, status: str, operation: str, allowed: list[str]):
+        super().__init__(
+            f"The operation {operation} failed due to invalid cluster status: cluster {cluster_id} is "
+            f"{status}; allowed: {', '.join(allowed)}.")
+
+
+class ServerError(EhpcError):
+    exit_code = 1
+
+
+class EngineUnavailable(ServerError):
+    code = "ServiceUnavailable"
+    http_status = 503
+    exit_code = 5
+
+
+class EngineError(ServerError):
+    code = "EcsError"
+    http_status = 406
+
+
+class ConfigureError(ServerError):
+    code = "AgentError"
+    http_status = 406
+
+
+class SchedulerError(ServerError):
+    code = "AgentError"
+    http_status = 406
+
+
+class UnknownError(ServerError):
+    code = "UnknownError"
+    http_status = 500

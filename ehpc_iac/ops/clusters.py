@@ -1,0 +1,240 @@
+"""Cluster operations: CreateCluster, DescribeCluster, ListClusters, ListClustersMeta,
+ModifyClusterAttributes, StartCluster, StopCluster, DeleteCluster.
+
+Status machine (reference): uninit -> creating (machines) -> init (software)
+-> running; running <-> stopped; any failure -> exception (with the reason);
+delete: -> releasing -> gone.
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any, Mapping, Optional
+
+from ..configure import sha512_crypt
+from ..engines import Progress, no_progress
+from ..errors import EngineError, EngineUnavailable, InvalidParams, SchedulerError
+from ..plan import ClusterPlan, plan_cluster, random_cluster_id
+from ..scheduler import SlurmAdapter
+from ..spec import ClusterSpec, load_cluster_spec
+from ..spec.requests import (DeleteClusterRequest, DescribeClusterRequest, ListClustersMetaRequest,
+                             ListClustersRequest, ModifyClusterAttributesRequest, StartClusterRequest,
+                             StopClusterRequest)
+from ..ssh import SSHNode
+from .core import (CREATING, EXCEPTION, INIT, RELEASING, RUNNING, STOPPED, UNINIT, OpsCore,
+                   new_request_id)
+from .state import ClusterRecord, now_iso
+from .views import cluster_info, cluster_simple
+
+
+class ClusterOps(OpsCore):
+
+    # --- CreateCluster ------------------------------------------------------
+    def create_cluster(self, params: Optional[Mapping[str, Any]] = None, /, *,
+                       progress: Progress = no_progress, **kwargs: Any) -> dict[str, Any]:
+        data = {**(params or {}), **kwargs}
+        data.pop("Action", None)
+        data.pop("Version", None)
+        engine_name = data.pop("Engine", "docker")
+        spec = load_cluster_spec(data)
+        request_id = new_request_id()
+        if spec.ClientToken:
+            earlier = self.state.find_by_token(spec.ClientToken)
+            if earlier is not None:
+                return {"RequestId": request_id, "ClusterId": earlier.id, "TaskId": earlier.id}
+        authorized = self._check_create_inputs(spec)
+        engine = self.engine(engine_name)
+        engine.check()  # Docker missing or stopped: say so before anything is recorded
+
+        cluster_id = random_cluster_id(spec.RegionId)
+        plan = plan_cluster(spec, cluster_id)
+        rec = ClusterRecord(
+            id=cluster_id, name=spec.Name, description=spec.Description, status=UNINIT, status_reason="",
+            engine=engine_name, spec=spec.public_dict(), plan=plan,
+            root_password_hash=sha512_crypt(spec.Password.get_secret_value()) if spec.Password else "",
+            client_token=spec.ClientToken, create_time=now_iso(), update_time=now_iso())
+        with self._write(cluster_id, "CreateCluster"):
+            self.state.insert_cluster(rec)
+            if authorized:
+                d = self.state.cluster_dir(cluster_id)
+                d.mkdir(parents=True, exist_ok=True)
+                (d / "authorized_keys").write_text(authorized + "\n")
+            with self._recorded(rec, "CreateCluster", request_id, progress) as step:
+                self._provision(rec, step)
+        return {"RequestId": request_id, "ClusterId": cluster_id, "TaskId": cluster_id}
+
+    def _check_create_inputs(self, spec: ClusterSpec) -> str:
+        """Checks that need the file system; returns the key pair's public key (or '')."""
+        for i, script in enumerate(spec.PostInstallScript, start=1):
+            if not script.Url.startswith("http"):
+                path = Path(script.Url.removeprefix("file://"))
+                if not path.is_file():
+                    raise InvalidParams(f"PostInstallScript.{i}.Url", f"{path} is not a readable file")
+        if spec.KeyPairName:
+            pub = self.home / "keypairs" / f"{spec.KeyPairName}.pub"
+            if not pub.is_file():
+                raise InvalidParams("KeyPairName", f"no key pair {spec.KeyPairName!r}: put its public key in {pub}")
+            return pub.read_text().strip()
+        return ""
+
+    def _provision(self, rec: ClusterRecord, step: Progress) -> None:
+        """Make machines, then configure them; status creating -> init -> running."""
+        engine = self.engine(rec.engine)
+        access = self.access(rec.id)
+        self.state.update_cluster(rec.id, status=CREATING, status_reason="")
+        step(f"creating {len(rec.plan.nodes)} node(s) with the {rec.engine} engine")
+        result = engine.converge(rec.plan, access, step)
+        self.state.update_cluster(rec.id, status=INIT)
+        step("configuring nodes (Ansible)")
+        self._configure(rec, result.nodes, step)
+        self.state.update_cluster(rec.id, status=RUNNING, status_reason="")
+        step("cluster is running")
+
+    def _configure(self, rec: ClusterRecord, nodes, step: Progress, limit=None):
+        keys_file = self.state.cluster_dir(rec.id) / "authorized_keys"
+        keys = tuple(k for k in keys_file.read_text().splitlines() if k.strip()) if keys_file.exists() else ()
+        return self.configurator.configure(
+            rec.plan, nodes, self.access(rec.id), log_dir=self.log_dir(rec.id), limit=limit, progress=step,
+            root_password_hash=rec.root_password_hash or None, authorized_keys=keys,
+            users=tuple(self._configure_users(rec.id)))
+
+    def _configure_users(self, cluster_id: str) -> list[dict]:
+        """Users to configure (the user operations override this)."""
+        return []
+
+    def reconverge(self, cluster_id: str, progress: Progress = no_progress) -> dict[str, Any]:
+        """Engine converge plus configuration on an existing cluster; returns change counts.
+
+        The idempotence check of the tests and benchmarks: on a healthy cluster the
+        engine creates, replaces and removes nothing and Ansible changes nothing.
+        """
+        rec = self._cluster(cluster_id)
+        with self._write(cluster_id, "Converge"):
+            result = self.engine(rec.engine).converge(rec.plan, self.access(cluster_id), progress)
+            conf = self._configure(rec, result.nodes, progress)
+        return {"EngineChanged": result.changed, "Created": result.created, "Replaced": result.replaced,
+                "Removed": result.removed, "Started": result.started, "AnsibleChanged": conf.changed}
+
+    # --- reads ---------------------------------------------------------------------
+    def describe_cluster(self, params: Optional[Mapping[str, Any]] = None, /, **kwargs: Any) -> dict[str, Any]:
+        req = self._request(DescribeClusterRequest, params, kwargs)
+        rec = self._cluster(req.ClusterId)
+        return {"RequestId": new_request_id(), "ClusterInfo": cluster_info(rec)}
+
+    def list_clusters(self, params: Optional[Mapping[str, Any]] = None, /, **kwargs: Any) -> dict[str, Any]:
+        req = self._request(ListClustersRequest, params, kwargs)
+        total, recs = self.state.list_clusters((req.PageNumber - 1) * req.PageSize, req.PageSize)
+        items = []
+        for rec in recs:
+            nodes = self._inspect_quietly(rec)
+            used = self._used_resources(rec, nodes) if rec.status == RUNNING else None
+            items.append(cluster_simple(rec, nodes, used))
+        return {"RequestId": new_request_id(), "TotalCount": total, "PageNumber": req.PageNumber,
+                "PageSize": req.PageSize, "Clusters": {"ClusterInfoSimple": items}}
+
+    def list_clusters_meta(self, params: Optional[Mapping[str, Any]] = None, /, **kwargs: Any) -> dict[str, Any]:
+        req = self._request(ListClustersMetaRequest, params, kwargs)
+        total, recs = self.state.list_clusters((req.PageNumber - 1) * req.PageSize, req.PageSize)
+        return {"RequestId": new_request_id(), "TotalCount": total, "PageNumber": req.PageNumber,
+                "PageSize": req.PageSize,
+                "Clusters": {"ClusterInfoSimple": [cluster_simple(r, None, meta=True) for r in recs]}}
+
+    def _inspect_quietly(self, rec: ClusterRecord):
+        try:
+            return self.engine(rec.engine).inspect(rec.plan)
+        except (EngineUnavailable, EngineError):
+            return {}
+
+    def scheduler(self, rec: ClusterRecord, nodes=None) -> SlurmAdapter:
+        nodes = nodes or self.engine(rec.engine).inspect(rec.plan)
+        primary = nodes[rec.plan.schedulers[0].hostname]
+        if not primary.address:
+            raise SchedulerError(f"the scheduler node {primary.hostname} is not reachable ({primary.status})")
+        return SlurmAdapter(SSHNode(primary.address, self.access(rec.id).private_key_file, port=primary.port,
+                                    timeout=3))
+
+    def _used_resources(self, rec: ClusterRecord, nodes) -> Optional[dict[str, int]]:
+        try:
+            adapter = self.scheduler(rec, nodes)
+            with adapter.ssh:
+                alloc, _total = adapter.used_cpus()
+            return {"Cpu": alloc, "Memory": 0, "Gpu": 0}
+        except Exception:  # a read must not fail because one cluster's scheduler is down
+            return None
+
+    # --- ModifyClusterAttributes ---------------------------------------------------------
+    def modify_cluster_attributes(self, params: Optional[Mapping[str, Any]] = None, /,
+                                  **kwargs: Any) -> dict[str, Any]:
+        req = self._request(ModifyClusterAttributesRequest, params, kwargs)
+        rec = self._cluster(req.ClusterId)
+        self._require_status(rec, "ModifyClusterAttributes", (RUNNING, STOPPED, EXCEPTION, INIT))
+        if req.ImageId is not None and req.ImageId != (rec.plan.image_id or ""):
+            raise InvalidParams("ImageId", "changing the image of an existing cluster is not supported yet; "
+                                "create a new cluster with the image")
+        request_id = new_request_id()
+        with self._write(rec.id, "ModifyClusterAttributes"):
+            changes: dict[str, Any] = {}
+            if req.Name is not None:
+                changes["name"] = req.Name
+            if req.Description is not None:
+                changes["description"] = req.Description
+            if changes:
+                spec = dict(rec.spec)
+                spec.update({k.capitalize(): v for k, v in changes.items()})
+                self.state.update_cluster(rec.id, spec=spec, **changes)
+            self.state.add_log(rec.id, request_id, "ModifyClusterAttributes", "info",
+                               f"ModifyClusterAttributes: {', '.join(sorted(changes)) or 'nothing'} changed")
+        return {"RequestId": request_id}
+
+    # --- StopCluster / StartCluster --------------------------------------------------------
+    def stop_cluster(self, params: Optional[Mapping[str, Any]] = None, /, *,
+                     progress: Progress = no_progress, **kwargs: Any) -> dict[str, Any]:
+        req = self._request(StopClusterRequest, params, kwargs)
+        rec = self._cluster(req.ClusterId)
+        self._require_status(rec, "StopCluster", (RUNNING, EXCEPTION))
+        request_id = new_request_id()
+        with self._write(rec.id, "StopCluster"):
+            with self._recorded(rec, "StopCluster", request_id, progress) as step:
+                self.engine(rec.engine).stop(rec.plan, step)
+                self.state.update_cluster(rec.id, status=STOPPED, status_reason="")
+        return {"RequestId": request_id}
+
+    def start_cluster(self, params: Optional[Mapping[str, Any]] = None, /, *,
+                      progress: Progress = no_progress, **kwargs: Any) -> dict[str, Any]:
+        req = self._request(StartClusterRequest, params, kwargs)
+        rec = self._cluster(req.ClusterId)
+        self._require_status(rec, "StartCluster", (STOPPED,))
+        request_id = new_request_id()
+        with self._write(rec.id, "StartCluster"):
+            with self._recorded(rec, "StartCluster", request_id, progress) as step:
+                nodes = self.engine(rec.engine).start(rec.plan, step)
+                missing = sorted(h for h, n in nodes.items() if n.status != "running")
+                if missing:
+                    raise EngineError(f"nodes could not be started: {', '.join(missing)}; "
+                                      "RecoverCluster re-creates them")
+                step("re-applying configuration and waiting for compute nodes")
+                self._configure(rec, nodes, step)
+                self.state.update_cluster(rec.id, status=RUNNING, status_reason="")
+        return {"RequestId": request_id}
+
+    # --- DeleteCluster -----------------------------------------------------------------------
+    def delete_cluster(self, params: Optional[Mapping[str, Any]] = None, /, *,
+                       progress: Progress = no_progress, **kwargs: Any) -> dict[str, Any]:
+        req = self._request(DeleteClusterRequest, params, kwargs)
+        rec = self._cluster(req.ClusterId)
+        request_id = new_request_id()
+        with self._write(rec.id, "DeleteCluster"):
+            with self._recorded(rec, "DeleteCluster", request_id, progress) as step:
+                self.state.update_cluster(rec.id, status=RELEASING, status_reason="")
+                engine = self.engine(rec.engine)
+                removed = engine.destroy(rec.id, step)
+                left = engine.leftovers(rec.id) if hasattr(engine, "leftovers") else []
+                if left:
+                    raise EngineError(f"could not remove: {', '.join(left)}")
+                step(f"removed {len(removed)} resource(s)")
+            shutil.rmtree(self.state.cluster_dir(rec.id), ignore_errors=True)
+            self.state.delete_cluster(rec.id)
+        return {"RequestId": request_id}
+
+
+__all__ = ["ClusterOps", "ClusterPlan", "EXCEPTION"]

@@ -1,0 +1,166 @@
+"""Cluster state in an embedded SQLite database under the state directory.
+
+The state directory is ``$EHPC_IAC_HOME`` (default ``~/.ehpc-iac``):
+
+    state.db                    clusters, operation logs
+    clusters/<id>/ssh/          the cluster's SSH key pair (0600)
+    clusters/<id>/logs/         Ansible output (secrets censored by no_log)
+    locks/<id>.lock             per-cluster write lock
+
+No clear-text secret is stored: passwords are kept only as SHA-512 crypt hashes.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator, Optional
+
+from ..plan import ClusterPlan
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS clusters (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL,
+    status_reason TEXT NOT NULL DEFAULT '',
+    engine TEXT NOT NULL DEFAULT 'docker',
+    spec_json TEXT NOT NULL,
+    plan_json TEXT NOT NULL,
+    root_password_hash TEXT NOT NULL DEFAULT '',
+    client_token TEXT UNIQUE,
+    create_time TEXT NOT NULL,
+    update_time TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS logs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    cluster_id TEXT NOT NULL,
+    request_id TEXT NOT NULL,
+    operation TEXT NOT NULL,
+    level TEXT NOT NULL,
+    message TEXT NOT NULL,
+    create_time TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS logs_cluster ON logs(cluster_id, seq);
+"""
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def default_home() -> Path:
+    return Path(os.environ.get("EHPC_IAC_HOME") or Path.home() / ".ehpc-iac")
+
+
+@dataclass
+class ClusterRecord:
+    id: str
+    name: str
+    description: str
+    status: str
+    status_reason: str
+    engine: str
+    spec: dict[str, Any]
+    plan: ClusterPlan
+    root_password_hash: str
+    client_token: Optional[str]
+    create_time: str
+    update_time: str
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> "ClusterRecord":
+        return cls(id=row["id"], name=row["name"], description=row["description"], status=row["status"],
+                   status_reason=row["status_reason"], engine=row["engine"], spec=json.loads(row["spec_json"]),
+                   plan=ClusterPlan.from_dict(json.loads(row["plan_json"])),
+                   root_password_hash=row["root_password_hash"], client_token=row["client_token"],
+                   create_time=row["create_time"], update_time=row["update_time"])
+
+
+class StateStore:
+    def __init__(self, home: Path):
+        self.home = Path(home)
+        self.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.db_path = self.home / "state.db"
+        self._local = threading.local()
+        with self._conn() as c:
+            c.executescript(SCHEMA)
+
+    @contextmanager
+    def _conn(self) -> Iterator[sqlite3.Connection]:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA busy_timeout=30000")
+            self._local.conn = conn
+        yield conn
+
+    def cluster_dir(self, cluster_id: str) -> Path:
+        return self.home / "clusters" / cluster_id
+
+    # --- clusters ----------------------------------------------------------
+    def insert_cluster(self, rec: ClusterRecord) -> None:
+        with self._conn() as c:
+            c.execute(
+                "INSERT INTO clusters (id, name, description, status, status_reason, engine, spec_json, plan_json,"
+                " root_password_hash, client_token, create_time, update_time) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (rec.id, rec.name, rec.description, rec.status, rec.status_reason, rec.engine,
+                 json.dumps(rec.spec), json.dumps(rec.plan.to_dict()), rec.root_password_hash,
+                 rec.client_token, rec.create_time, rec.update_time))
+
+    def get_cluster(self, cluster_id: str) -> Optional[ClusterRecord]:
+        with self._conn() as c:
+            row = c.execute("SELECT * FROM clusters WHERE id = ?", (cluster_id,)).fetchone()
+        return ClusterRecord.from_row(row) if row else None
+
+    def find_by_token(self, token: str) -> Optional[ClusterRecord]:
+        with self._conn() as c:
+            row = c.execute("SELECT * FROM clusters WHERE client_token = ?", (token,)).fetchone()
+        return ClusterRecord.from_row(row) if row else None
+
+    def list_clusters(self, offset: int = 0, limit: int = 10) -> tuple[int, list[ClusterRecord]]:
+        with self._conn() as c:
+            total = c.execute("SELECT COUNT(*) FROM clusters").fetchone()[0]
+            rows = c.execute("SELECT * FROM clusters ORDER BY create_time DESC, id LIMIT ? OFFSET ?",
+                             (limit, offset)).fetchall()
+        return total, [ClusterRecord.from_row(r) for r in rows]
+
+    def update_cluster(self, cluster_id: str, **fields: Any) -> None:
+        cols = {"name", "description", "status", "status_reason", "plan_json", "spec_json", "root_password_hash"}
+        sets, values = [], []
+        for k, v in fields.items():
+            if k == "plan":
+                k, v = "plan_json", json.dumps(v.to_dict())
+            elif k == "spec":
+                k, v = "spec_json", json.dumps(v)
+            if k not in cols:
+                raise ValueError(k)
+            sets.append(f"{k} = ?")
+            values.append(v)
+        sets.append("update_time = ?")
+        values += [now_iso(), cluster_id]
+        with self._conn() as c:
+            c.execute(f"UPDATE clusters SET {', '.join(sets)} WHERE id = ?", values)
+
+    def delete_cluster(self, cluster_id: str) -> None:
+        with self._conn() as c:
+            c.execute("DELETE FROM clusters WHERE id = ?", (cluster_id,))
+
+    # --- logs ----------------------------------------------------------------
+    def add_log(self, cluster_id: str, request_id: str, operation: str, level: str, message: str) -> None:
+        with self._conn() as c:
+            c.execute("INSERT INTO logs (cluster_id, request_id, operation, level, message, create_time)"
+                      " VALUES (?,?,?,?,?,?)", (cluster_id, request_id, operation, level, message, now_iso()))
+
+    def logs(self, cluster_id: str) -> list[dict[str, Any]]:
+        with self._conn() as c:
+            rows = c.execute("SELECT * FROM logs WHERE cluster_id = ? ORDER BY seq", (cluster_id,)).fetchall()
+        return [dict(r) for r in rows]
