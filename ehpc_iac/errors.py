@@ -129,3 +129,10 @@ class SchedulerError(ServerError):
 class UnknownError(ServerError):
     code = "UnknownError"
     http_status = 500
+
+
+class UsernameExist(StateError):
+    code = "UsernameExist"
+
+    def __init__(self, name: str, field: str = "User.N.Name"):
+        super().__init__(f"The username {name} already exists.", field=field)

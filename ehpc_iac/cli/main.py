@@ -183,6 +183,37 @@ _list_verb("list-clusters", "list_clusters", "ListClusters: clusters with node c
 _list_verb("list-clusters-meta", "list_clusters_meta", "ListClustersMeta: clusters' basic settings.")
 
 
+@cli.command("add-users")
+@cluster_option
+@input_option
+@click.option("--name", help="One user's name (with --password-stdin); User.N lists go in --cli-input-json.")
+@click.option("--group", type=click.Choice(["users", "wheel"]), default="users", show_default=True)
+@click.option("--password-stdin", is_flag=True, help="Read that user's password from standard input.")
+@output_option
+@click.pass_context
+def add_users(ctx, cluster_id, cli_input_json, name, group, password_stdin, output):
+    """AddUsers: NIS accounts with home directories on the shared /home."""
+    req = _request(cli_input_json, {"ClusterId": cluster_id})
+    if name:
+        password = sys.stdin.readline().rstrip("\n") if password_stdin else None
+        if password is None:
+            _fail(InvalidParams("User.1.Password", "give the password on standard input (--password-stdin)"))
+        req["User"] = [{"Name": name, "Group": group, "Password": password}]
+    _run(ctx, "add_users", req, output, long=True)
+
+
+@cli.command("list-users")
+@cluster_option
+@input_option
+@click.option("--page-number", "PageNumber", type=int)
+@click.option("--page-size", "PageSize", type=int)
+@output_option
+@click.pass_context
+def list_users(ctx, cluster_id, cli_input_json, output, **flags):
+    """ListUsers: the cluster's NIS accounts."""
+    _run(ctx, "list_users", _request(cli_input_json, {"ClusterId": cluster_id, **flags}), output)
+
+
 def main() -> None:
     cli(prog_name="ehpc-iac")
 

@@ -5,12 +5,12 @@
     cid = ehpc.create_cluster(Name="demo", DeployMode="Standard")["ClusterId"]
     ehpc.describe_cluster(ClusterId=cid)
 """
-from .clusters import ClusterOps
+from .users import UserOps
 from .core import STATUSES
 from .state import StateStore, default_home
 
 
-class Ehpc(ClusterOps):
+class Ehpc(UserOps):
     """All operations implemented so far."""
 
 

@@ -90,12 +90,12 @@ class ClusterOps(OpsCore):
         self.state.update_cluster(rec.id, status=RUNNING, status_reason="")
         step("cluster is running")
 
-    def _configure(self, rec: ClusterRecord, nodes, step: Progress, limit=None):
+    def _configure(self, rec: ClusterRecord, nodes, step: Progress, limit=None, playbook: str = "cluster.yml"):
         keys_file = self.state.cluster_dir(rec.id) / "authorized_keys"
         keys = tuple(k for k in keys_file.read_text().splitlines() if k.strip()) if keys_file.exists() else ()
         return self.configurator.configure(
             rec.plan, nodes, self.access(rec.id), log_dir=self.log_dir(rec.id), limit=limit, progress=step,
-            root_password_hash=rec.root_password_hash or None, authorized_keys=keys,
+            playbook=playbook, root_password_hash=rec.root_password_hash or None, authorized_keys=keys,
             users=tuple(self._configure_users(rec.id)))
 
     def _configure_users(self, cluster_id: str) -> list[dict]:

@@ -48,6 +48,15 @@ CREATE TABLE IF NOT EXISTS logs (
     create_time TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS logs_cluster ON logs(cluster_id, seq);
+CREATE TABLE IF NOT EXISTS users (
+    cluster_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    uid INTEGER NOT NULL,
+    grp TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    add_time TEXT NOT NULL,
+    PRIMARY KEY (cluster_id, name)
+);
 """
 
 
@@ -153,6 +162,35 @@ class StateStore:
     def delete_cluster(self, cluster_id: str) -> None:
         with self._conn() as c:
             c.execute("DELETE FROM clusters WHERE id = ?", (cluster_id,))
+            c.execute("DELETE FROM users WHERE cluster_id = ?", (cluster_id,))
+
+    # --- users ------------------------------------------------------------------
+    FIRST_UID = 1001
+
+    def users(self, cluster_id: str) -> list[dict[str, Any]]:
+        with self._conn() as c:
+            rows = c.execute("SELECT * FROM users WHERE cluster_id = ? ORDER BY uid", (cluster_id,)).fetchall()
+        return [dict(r) for r in rows]
+
+    def add_users(self, cluster_id: str, users: list[tuple[str, str, str]]) -> None:
+        """users: (name, group, password_hash); uids are allocated here, in one transaction."""
+        with self._conn() as c:
+            c.execute("BEGIN IMMEDIATE")
+            try:
+                top = c.execute("SELECT MAX(uid) FROM users WHERE cluster_id = ?", (cluster_id,)).fetchone()[0]
+                uid = max(top or 0, self.FIRST_UID - 1)
+                for name, grp, pw in users:
+                    uid += 1
+                    c.execute("INSERT INTO users (cluster_id, name, uid, grp, password_hash, add_time)"
+                              " VALUES (?,?,?,?,?,?)", (cluster_id, name, uid, grp, pw, now_iso()))
+                c.execute("COMMIT")
+            except BaseException:
+                c.execute("ROLLBACK")
+                raise
+
+    def delete_users(self, cluster_id: str, names: list[str]) -> None:
+        with self._conn() as c:
+            c.executemany("DELETE FROM users WHERE cluster_id = ? AND name = ?", [(cluster_id, n) for n in names])
 
     # --- logs ----------------------------------------------------------------
     def add_log(self, cluster_id: str, request_id: str, operation: str, level: str, message: str) -> None:

@@ -158,3 +158,41 @@ def test_cluster_key_is_private(ehpc):
     cid = create(ehpc)
     key = ehpc.access(cid).private_key_file
     assert oct(key.stat().st_mode & 0o777) == "0o600"
+
+
+def test_add_and_list_users(ehpc, conf, tmp_path):
+    from ehpc_iac.errors import UsernameExist
+    cid = create(ehpc)
+    ehpc.add_users({"ClusterId": cid, "User.1.Name": "alice", "User.1.Password": "Alic3!pass",
+                    "User.2.Name": "bob", "User.2.Password": "B0b!passwd", "User.2.Group": "wheel"})
+    assert conf.calls[-1]["playbook"] == "users.yml"
+    sent = conf.calls[-1]["users"]
+    assert [(u["name"], u["uid"], u["group"]) for u in sent] == [("alice", 1001, "users"), ("bob", 1002, "wheel")]
+    assert all(u["password_hash"].startswith("$6$") for u in sent)
+    assert b"Alic3!pass" not in (tmp_path / "home" / "state.db").read_bytes()
+    users = ehpc.list_users(ClusterId=cid)["Users"]["UserInfo"]
+    assert [u["Name"] for u in users] == ["alice", "bob"]
+    with pytest.raises(UsernameExist) as ei:
+        ehpc.add_users({"ClusterId": cid, "User.1.Name": "alice", "User.1.Password": "Alic3!pass"})
+    assert ei.value.field == "User.1.Name"
+    for bad, field in ((("Bad Name", "users"), "User.1.Name"), (("carol", "admins"), "User.1.Group"),
+                       (("root", "users"), "User.1.Name")):
+        with pytest.raises(InvalidParams) as ei:
+            ehpc.add_users({"ClusterId": cid, "User.1.Name": bad[0], "User.1.Password": "C4rol!pass",
+                            "User.1.Group": bad[1]})
+        assert ei.value.field == field
+    many = {"ClusterId": cid, **{f"User.{i}.Name": f"u{i:03d}" for i in range(1, 102)},
+            **{f"User.{i}.Password": "Many!pass1" for i in range(1, 102)}}
+    with pytest.raises(InvalidParams) as ei:
+        ehpc.add_users(many)
+    assert ei.value.field == "User"
+    assert len(ehpc.list_users(ClusterId=cid)["Users"]["UserInfo"]) == 2
+
+
+def test_failed_user_configuration_changes_nothing(ehpc, conf):
+    cid = create(ehpc)
+    conf.fail = "ypserv down"
+    with pytest.raises(ConfigureError):
+        ehpc.add_users({"ClusterId": cid, "User.1.Name": "alice", "User.1.Password": "Alic3!pass"})
+    assert ehpc.list_users(ClusterId=cid)["TotalCount"] == 0
+    assert ehpc.describe_cluster(ClusterId=cid)["ClusterInfo"]["Status"] == "running"

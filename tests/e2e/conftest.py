@@ -1,0 +1,43 @@
+"""End-to-end fixtures: real Docker, real Ansible over SSH, real Slurm and NIS."""
+import subprocess
+
+import pytest
+
+from ehpc_iac.ops import Ehpc
+
+
+def docker(*args: str, check: bool = True) -> str:
+    p = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=300)
+    if check and p.returncode != 0:
+        raise AssertionError(f"docker {' '.join(args)} failed: {p.stderr}")
+    return p.stdout
+
+
+def dexec(container: str, *cmd: str, user: str | None = None, check: bool = True) -> str:
+    if user:
+        return docker("exec", container, "su", "-", user, "-c", " ".join(cmd), check=check)
+    return docker("exec", container, *cmd, check=check)
+
+
+def labelled(cluster_id: str) -> dict[str, list[str]]:
+    flt = f"label=ehpc.cluster-id={cluster_id}"
+    return {
+        "containers": docker("ps", "-a", "--filter", flt, "--format", "{{.Names}}").split(),
+        "networks": docker("network", "ls", "--filter", flt, "--format", "{{.Name}}").split(),
+        "volumes": docker("volume", "ls", "--filter", flt, "--format", "{{.Name}}").split(),
+    }
+
+
+def sinfo_states(container: str) -> dict[str, str]:
+    out = dexec(container, "sinfo", "-h", "-N", "-o", "%N %T")
+    return {line.split()[0]: line.split()[1] for line in out.splitlines() if line.strip()}
+
+
+@pytest.fixture(scope="session")
+def home(tmp_path_factory):
+    return tmp_path_factory.mktemp("ehpc-home")
+
+
+@pytest.fixture(scope="session")
+def ehpc(home):
+    return Ehpc(home)
