@@ -71,9 +71,11 @@ def render(action: str, resp: dict[str, Any], output: str) -> str:
     if rows == []:
         return f"{action}: none (total {resp.get('TotalCount', 0)})"
     if rows is not None:
-        cols = [c for c in ("Id", "Name", "Status", "DeployMode", "SchedulerType", "Count", "InstanceType",
-                            "CreateTime") if any(c in r for r in rows)] or (list(rows[0]) if rows else [])
-        t = Table(title=f"{action} (total {resp.get('TotalCount', len(rows))})")
+        preferred = [c for c in ("Id", "Name", "Status", "DeployMode", "SchedulerType", "Count",
+                                 "InstanceType", "CreateTime") if c in rows[0]]
+        cols = preferred if len(preferred) >= 3 else [c for c, v in rows[0].items()
+                                                      if not isinstance(v, (dict, list))][:8]
+        t = Table(caption=f"{action}: {resp.get('TotalCount', len(rows))} in total")
         for c in cols:
             t.add_column(c)
         for r in rows:

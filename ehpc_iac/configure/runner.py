@@ -105,7 +105,8 @@ class AnsibleConfigurator:
                 log_file.write_text("(no output captured)\n")
             stats = r.stats or {}
         result = ConfigureResult(ok=(r.rc == 0 and r.status == "successful"),
-                                 changed={h: int(n) for h, n in (stats.get("changed") or {}).items()},
+                                 changed={h: int((stats.get("changed") or {}).get(h, 0))
+                                          for h in (stats.get("processed") or {})},
                                  failed=events.failures, duration_s=time.monotonic() - t0, log_file=log_file)
         for h in (stats.get("dark") or {}):
             result.failed.setdefault(h, "unreachable over SSH")
