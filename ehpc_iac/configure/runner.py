@@ -134,8 +134,20 @@ class _EventCollector:
                 self.progress(f"configure: {data.get('play', '')}: {task}")
         elif kind in ("runner_on_failed", "runner_on_unreachable") and not data.get("ignore_errors"):
             res = data.get("res") or {}
-            msg = res.get("msg") or res.get("stderr") or res.get("stdout") or kind
-            if res.get("censored"):
-                msg = res["censored"]
-            self.failures[data.get("host", "?")] = f"task '{data.get('task')}': {str(msg).strip()[:400]}"
+            self.failures[data.get("host", "?")] = f"task '{data.get('task')}': {_failure_text(res, kind)}"
         return True  # keep the event in the artifacts
+
+
+def _failure_text(res: dict, kind: str) -> str:
+    """The useful part of a failed result; for loops, the failed items' own messages."""
+    if res.get("censored"):
+        return str(res["censored"])
+    items = [r for r in res.get("results") or [] if isinstance(r, dict) and r.get("failed")]
+    parts = []
+    for r in items or [res]:
+        if r.get("censored"):
+            parts.append(str(r["censored"]))
+            continue
+        text = " ".join(str(r.get(k) or "").strip() for k in ("msg", "stderr", "stdout") if r.get(k))
+        parts.append(text.strip() or kind)
+    return "; ".join(parts)[:600]

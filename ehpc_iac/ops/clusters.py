@@ -125,7 +125,7 @@ class ClusterOps(OpsCore):
         req = self._request(ListClustersRequest, params, kwargs)
         total, recs = self.state.list_clusters((req.PageNumber - 1) * req.PageSize, req.PageSize)
         items = []
-        for rec in recs:
+        for rec in map(self._settle, recs):
             nodes = self._inspect_quietly(rec)
             used = self._used_resources(rec, nodes) if rec.status == RUNNING else None
             items.append(cluster_simple(rec, nodes, used))
@@ -137,7 +137,8 @@ class ClusterOps(OpsCore):
         total, recs = self.state.list_clusters((req.PageNumber - 1) * req.PageSize, req.PageSize)
         return {"RequestId": new_request_id(), "TotalCount": total, "PageNumber": req.PageNumber,
                 "PageSize": req.PageSize,
-                "Clusters": {"ClusterInfoSimple": [cluster_simple(r, None, meta=True) for r in recs]}}
+                "Clusters": {"ClusterInfoSimple": [cluster_simple(self._settle(r), None, meta=True)
+                                                   for r in recs]}}
 
     def _inspect_quietly(self, rec: ClusterRecord):
         try:

@@ -12,7 +12,7 @@ from ..configure import AnsibleConfigurator, ensure_cluster_key
 from ..engines import Access, Engine, Progress, get_engine, no_progress
 from ..errors import ClusterNotFound, EhpcError, InvalidClusterStatus
 from ..spec import parse
-from .lock import cluster_lock
+from .lock import cluster_lock, is_locked
 from .state import ClusterRecord, StateStore, default_home
 
 M = TypeVar("M", bound=BaseModel)
@@ -21,6 +21,7 @@ M = TypeVar("M", bound=BaseModel)
 UNINIT, CREATING, INIT, RUNNING, EXCEPTION, RELEASING, STOPPED = (
     "uninit", "creating", "init", "running", "exception", "releasing", "stopped")
 STATUSES = (UNINIT, CREATING, INIT, RUNNING, EXCEPTION, RELEASING, STOPPED)
+TRANSITIONAL = (UNINIT, CREATING, INIT, RELEASING)
 
 
 def new_request_id() -> str:
@@ -58,6 +59,15 @@ class OpsCore:
         rec = self.state.get_cluster(cluster_id)
         if rec is None:
             raise ClusterNotFound(cluster_id)
+        return self._settle(rec)
+
+    def _settle(self, rec: ClusterRecord) -> ClusterRecord:
+        """A transitional status whose lock nobody holds was left by a process that died."""
+        if rec.status in TRANSITIONAL and not is_locked(self.home / "locks", rec.id):
+            reason = f"interrupted while {rec.status}: the process running the operation ended"
+            self.state.update_cluster(rec.id, status=EXCEPTION, status_reason=reason)
+            self.state.add_log(rec.id, new_request_id(), "Status", "error", reason)
+            rec = self.state.get_cluster(rec.id) or rec
         return rec
 
     @staticmethod

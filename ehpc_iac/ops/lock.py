@@ -36,3 +36,18 @@ def cluster_lock(lock_dir: Path, cluster_id: str, operation: str) -> Iterator[No
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+def is_locked(lock_dir: Path, cluster_id: str) -> bool:
+    """True while some process holds the cluster's write lock."""
+    path = lock_dir / f"{cluster_id}.lock"
+    if not path.exists():
+        return False
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False

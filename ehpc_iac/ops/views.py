@@ -42,9 +42,9 @@ def total_resources(plan: ClusterPlan, nodes: Mapping[str, NodeOutput]) -> dict[
     return {"Cpu": cpu, "Memory": mem, "Gpu": 0}
 
 
-def cluster_info(rec: ClusterRecord) -> dict[str, Any]:
+def _common(rec: ClusterRecord) -> dict[str, Any]:
+    """Fields ClusterInfo and ClusterInfoSimple share."""
     spec, plan = rec.spec, rec.plan
-    home = next(v for v in plan.volumes if v.purpose == "home")
     return {
         "Id": rec.id,
         "RegionId": spec.get("RegionId", "local"),
@@ -52,27 +52,35 @@ def cluster_info(rec: ClusterRecord) -> dict[str, Any]:
         "Name": rec.name,
         "Description": rec.description,
         "Status": rec.status,
-        "StatusReason": rec.status_reason,
         "OsTag": spec.get("OsTag", ""),
-        "BaseOsTag": spec.get("OsTag", ""),
         "AccountType": spec.get("AccountType", "nis"),
         "SchedulerType": spec.get("SchedulerType", "slurm"),
-        "CreateTime": rec.create_time,
-        "SecurityGroupId": "",
+        "DeployMode": plan.deploy_mode,
+        "ImageOwnerAlias": spec.get("ImageOwnerAlias") or ("self" if plan.image_id else "system"),
+        "ImageId": plan.image_id or "",
+        "Location": LOCATION,
+        "ClientVersion": spec.get("ClientVersion") or "ehpc-iac",
         "VpcId": plan.network,
+        "CreateTime": rec.create_time,
+    }
+
+
+def cluster_info(rec: ClusterRecord) -> dict[str, Any]:
+    spec, plan = rec.spec, rec.plan
+    home = next(v for v in plan.volumes if v.purpose == "home")
+    return {
+        **_common(rec),
+        "StatusReason": rec.status_reason,
+        "BaseOsTag": spec.get("OsTag", ""),
+        "SecurityGroupId": "",
         "VSwitchId": plan.network,
         "VolumeType": spec.get("VolumeType", "nas"),
         "VolumeId": home.name,
         "VolumeProtocol": spec.get("VolumeProtocol", "nfs"),
         "VolumeMountpoint": home.remote_server or f"docker-volume:{home.name}",
         "RemoteDirectory": home.remote_dir,
-        "DeployMode": plan.deploy_mode,
         "HaEnable": plan.ha_enable,
-        "ClientVersion": spec.get("ClientVersion") or "ehpc-iac",
-        "ImageOwnerAlias": spec.get("ImageOwnerAlias") or ("self" if plan.image_id else "system"),
-        "ImageId": plan.image_id or "",
         "KeyPairName": spec.get("KeyPairName", ""),
-        "Location": LOCATION,
         "EcsChargeType": "PostPaid",
         "Engine": rec.engine,
         "Applications": {"ApplicationInfo": [{"Tag": a["Tag"], "Name": a["Tag"].split("_")[0],
@@ -86,26 +94,8 @@ def cluster_info(rec: ClusterRecord) -> dict[str, Any]:
 
 def cluster_simple(rec: ClusterRecord, nodes: Optional[Mapping[str, NodeOutput]],
                    used: Optional[dict[str, int]] = None, meta: bool = False) -> dict[str, Any]:
-    spec, plan = rec.spec, rec.plan
-    d: dict[str, Any] = {
-        "Id": rec.id,
-        "RegionId": spec.get("RegionId", "local"),
-        "ZoneId": spec.get("ZoneId", ""),
-        "Name": rec.name,
-        "Description": rec.description,
-        "Status": rec.status,
-        "OsTag": spec.get("OsTag", ""),
-        "AccountType": spec.get("AccountType", "nis"),
-        "SchedulerType": spec.get("SchedulerType", "slurm"),
-        "DeployMode": plan.deploy_mode,
-        "ImageOwnerAlias": spec.get("ImageOwnerAlias") or ("self" if plan.image_id else "system"),
-        "ImageId": plan.image_id or "",
-        "Location": LOCATION,
-        "HasPlugin": False,
-        "ClientVersion": spec.get("ClientVersion") or "ehpc-iac",
-        "VpcId": plan.network,
-        "CreateTime": rec.create_time,
-    }
+    plan = rec.plan
+    d: dict[str, Any] = {**_common(rec), "HasPlugin": False}
     if meta:
         return d
     nodes = nodes or {}

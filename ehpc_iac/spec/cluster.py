@@ -165,20 +165,12 @@ class ClusterSpec(Strict):
     @field_validator("SchedulerType")
     @classmethod
     def _scheduler(cls, v: str) -> str:
-        if v in SCHEDULERS_SUPPORTED:
-            return v
-        if v in SCHEDULERS_PLANNED:
-            raise ValueError(f"scheduler {v!r} is not supported yet; supported: {', '.join(SCHEDULERS_SUPPORTED)}")
-        raise ValueError(f"unknown scheduler {v!r}; supported: {', '.join(SCHEDULERS_SUPPORTED)}")
+        return _supported("scheduler", v, SCHEDULERS_SUPPORTED, SCHEDULERS_PLANNED)
 
     @field_validator("AccountType")
     @classmethod
     def _account(cls, v: str) -> str:
-        if v in ACCOUNT_TYPES_SUPPORTED:
-            return v
-        if v in ACCOUNT_TYPES_PLANNED:
-            raise ValueError(f"account type {v!r} is not supported yet; supported: nis")
-        raise ValueError(f"unknown account type {v!r}; supported: nis")
+        return _supported("account type", v, ACCOUNT_TYPES_SUPPORTED, ACCOUNT_TYPES_PLANNED)
 
     @field_validator("OsTag")
     @classmethod
@@ -243,6 +235,14 @@ class ClusterSpec(Strict):
     def public_dict(self) -> dict:
         """The spec without secrets, for state and responses."""
         return self.model_dump(mode="json", exclude={"Password"}, exclude_none=True)
+
+
+def _supported(kind: str, v: str, supported: tuple[str, ...], planned: tuple[str, ...]) -> str:
+    """Accept what is implemented; refuse what E-HPC knows but we do not have yet, clearly."""
+    if v in supported:
+        return v
+    state = "is not supported yet" if v in planned else "is unknown"
+    raise ValueError(f"{kind} {v!r} {state}; supported: {', '.join(supported)}")
 
 
 def _field_error(field: str, reason: str) -> InvalidParams:

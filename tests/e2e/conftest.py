@@ -40,4 +40,9 @@ def home(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def ehpc(home):
-    return Ehpc(home)
+    ops = Ehpc(home)
+    yield ops
+    # whatever a failed test left behind is removed, so no container outlives the run
+    _, recs = ops.state.list_clusters(0, 1000)
+    for rec in recs:
+        ops.delete_cluster(ClusterId=rec.id)

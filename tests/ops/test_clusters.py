@@ -196,3 +196,16 @@ def test_failed_user_configuration_changes_nothing(ehpc, conf):
         ehpc.add_users({"ClusterId": cid, "User.1.Name": "alice", "User.1.Password": "Alic3!pass"})
     assert ehpc.list_users(ClusterId=cid)["TotalCount"] == 0
     assert ehpc.describe_cluster(ClusterId=cid)["ClusterInfo"]["Status"] == "running"
+
+
+def test_operation_killed_halfway_is_reported_as_exception(ehpc, fake):
+    """A create whose process died leaves 'creating' with no lock holder: reads report exception."""
+    cid = create(ehpc)
+    ehpc.state.update_cluster(cid, status="creating")  # as a killed process would leave it
+    with cluster_lock(ehpc.home / "locks", cid, "CreateCluster"):
+        # while the lock is held the operation is genuinely running
+        assert ehpc.describe_cluster(ClusterId=cid)["ClusterInfo"]["Status"] == "creating"
+    info = ehpc.describe_cluster(ClusterId=cid)["ClusterInfo"]
+    assert info["Status"] == "exception" and "interrupted while creating" in info["StatusReason"]
+    ehpc.delete_cluster(ClusterId=cid)
+    assert fake.machines == {}
