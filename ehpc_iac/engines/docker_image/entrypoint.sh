@@ -1,6 +1,7 @@
 #!/bin/sh
 # ehpc-iac container entrypoint (run under `docker run --init`).
-# 1. recreate runtime dirs and drop stale runtime state (as if /run were a tmpfs)
+# 1. recreate runtime dirs, drop stale runtime state (as if /run were a tmpfs),
+#    restore the cluster /etc/hosts entries
 # 2. generate missing SSH host keys, install $EHPC_AUTHORIZED_KEY for root
 # 3. start sshd, then every service listed in /etc/ehpc/services (in order)
 # 4. wait; on SIGTERM (docker stop) stop the services in reverse order.
@@ -20,6 +21,12 @@ chown munge:munge /run/munge /var/log/munge /var/lib/munge
 chown slurm:slurm /run/slurm /var/log/slurm
 # state volume (scheduler nodes) is created root-owned by docker
 [ "$(stat -c %U /var/spool/slurmctld)" = slurm ] || chown slurm:slurm /var/spool/slurmctld
+
+# Docker regenerates /etc/hosts at start: re-append the cluster entries written by
+# Ansible (ehpc_manage_etc_hosts) so host names survive stopped peers.
+if [ -s /etc/ehpc/hosts ] && ! grep -qF 'ehpc-iac cluster nodes' /etc/hosts; then
+    cat /etc/ehpc/hosts >> /etc/hosts
+fi
 
 # --- 2. ssh keys ------------------------------------------------------------
 ssh-keygen -A >/dev/null
