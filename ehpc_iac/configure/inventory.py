@@ -31,6 +31,14 @@ def build_inventory(plan: ClusterPlan, nodes: Mapping[str, NodeOutput], access: 
     return {"all": {"hosts": hosts, "children": children}}
 
 
+def post_install_item(p: dict) -> dict:
+    """A local script is copied from the control host; an http(s) URL is fetched by each node."""
+    url = p["url"]
+    if url.startswith(("http://", "https://")):
+        return {"url": url, "args": p["args"]}
+    return {"src": url.removeprefix("file://"), "args": p["args"]}
+
+
 def build_extravars(plan: ClusterPlan, nodes: Mapping[str, NodeOutput], *,
                     root_password_hash: Optional[str] = None,
                     authorized_keys: tuple[str, ...] = (),
@@ -52,8 +60,7 @@ def build_extravars(plan: ClusterPlan, nodes: Mapping[str, NodeOutput], *,
         "ehpc_root_password_hash": root_password_hash or "",
         "ehpc_authorized_keys": list(authorized_keys),
         "ehpc_users": list(users),
-        "ehpc_post_install": [{"src": p["url"].removeprefix("file://"), "args": p["args"]}
-                              for p in plan.post_install],
+        "ehpc_post_install": [post_install_item(p) for p in plan.post_install],
         "ehpc_applications": list(plan.applications),
         "ehpc_shared_storage": {**storage, "local_dir": home.mount_path},
         "ehpc_manage_etc_hosts": manage_etc_hosts,

@@ -14,6 +14,7 @@ replaced, containers of the cluster that are no longer planned are removed.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import socket
 import threading
@@ -34,6 +35,8 @@ LABEL_INSTANCE = "ehpc.instance-id"
 LABEL_ROLES = "ehpc.roles"
 LABEL_HASH = "ehpc.config-hash"
 LABEL_MANAGED = "ehpc.managed-by"
+LABEL_IP = "ehpc.ip"
+FIRST_HOST_OFFSET = 10   # node addresses start at .10 of the cluster subnet
 MANAGED_BY = "ehpc-iac"
 SSH_WAIT_S = 60
 PARALLEL = 4
@@ -63,8 +66,13 @@ def node_limits(node: NodePlan, host_cpus: int) -> tuple[int, int]:
     return max(1, min(node.cpus, host_cpus)), node.memory_mb
 
 
-def container_spec(plan: ClusterPlan, node: NodePlan, image: str, access: Access, host_cpus: int) -> dict[str, Any]:
-    """Everything a node's container is created from (also what the Pulumi docker stack declares)."""
+def container_spec(plan: ClusterPlan, node: NodePlan, image: str, access: Access, host_cpus: int,
+                   ip: str | None = None) -> dict[str, Any]:
+    """Everything a node's container is created from (also what the Pulumi docker stack declares).
+
+    ``ip`` pins the node's address on the cluster network, so names in /etc/hosts (which HA
+    failover needs: Docker's DNS forgets a stopped container) stay true across restarts.
+    """
     cpus, memory_mb = node_limits(node, host_cpus)
     mounts = {plan.volume(v).name: {"bind": plan.volume(v).mount_path, "mode": "rw"} for v in node.volumes}
     labels = {
@@ -75,6 +83,8 @@ def container_spec(plan: ClusterPlan, node: NodePlan, image: str, access: Access
         LABEL_ROLES: ",".join(node.roles),
         LABEL_MANAGED: MANAGED_BY,
     }
+    if ip:
+        labels[LABEL_IP] = ip
     spec = {
         "name": plan.container_name(node.hostname),
         "image": image,
@@ -82,6 +92,7 @@ def container_spec(plan: ClusterPlan, node: NodePlan, image: str, access: Access
         "domainname": plan.nis_domain,
         "network": plan.network,
         "aliases": [node.hostname],
+        "ipv4_address": ip,
         "volumes": mounts,
         "environment": {"EHPC_AUTHORIZED_KEY": access.public_key},
         "nano_cpus": cpus * 1_000_000_000,
@@ -139,13 +150,27 @@ class DockerEngine(Engine):
     def ensure_image(self, plan: ClusterPlan, progress: Progress = no_progress) -> str:
         return ensure_node_image(self.client, plan.os_tag, plan.image_id, progress)
 
-    def _ensure_network(self, plan: ClusterPlan) -> None:
+    def _ensure_network(self, plan: ClusterPlan) -> ipaddress.IPv4Network:
+        """The cluster's bridge network, with a user-configured subnet so nodes can have fixed IPs.
+
+        Docker picks a free subnet for a new network; the network is then re-created with
+        that subnet pinned (Docker accepts fixed container IPs only on such networks).
+        """
         docker = _docker_module()
+        labels = {LABEL_CLUSTER: plan.cluster_id, LABEL_MANAGED: MANAGED_BY}
         try:
-            self.client.networks.get(plan.network)
+            net = self.client.networks.get(plan.network)
         except docker.errors.NotFound:
-            self.client.networks.create(plan.network, driver="bridge", check_duplicate=True,
-                                        labels={LABEL_CLUSTER: plan.cluster_id, LABEL_MANAGED: MANAGED_BY})
+            probe = self.client.networks.create(plan.network, driver="bridge", check_duplicate=True, labels=labels)
+            probe.reload()
+            subnet = probe.attrs["IPAM"]["Config"][0]["Subnet"]
+            gateway = probe.attrs["IPAM"]["Config"][0].get("Gateway")
+            probe.remove()
+            pool = docker.types.IPAMPool(subnet=subnet, gateway=gateway)
+            net = self.client.networks.create(plan.network, driver="bridge", check_duplicate=True, labels=labels,
+                                              ipam=docker.types.IPAMConfig(pool_configs=[pool]))
+            net.reload()
+        return ipaddress.ip_network(net.attrs["IPAM"]["Config"][0]["Subnet"])
 
     def _ensure_volumes(self, plan: ClusterPlan) -> None:
         docker = _docker_module()
@@ -160,8 +185,9 @@ class DockerEngine(Engine):
 
     def _create(self, spec: dict[str, Any]) -> None:
         client = self._thread_client()
-        kwargs = {k: v for k, v in spec.items() if k not in ("aliases", "image")}
-        kwargs["networking_config"] = {spec["network"]: client.api.create_endpoint_config(aliases=spec["aliases"])}
+        kwargs = {k: v for k, v in spec.items() if k not in ("aliases", "image", "ipv4_address")}
+        endpoint = client.api.create_endpoint_config(aliases=spec["aliases"], ipv4_address=spec["ipv4_address"])
+        kwargs["networking_config"] = {spec["network"]: endpoint}
         try:
             c = client.containers.create(spec["image"], detach=True, **kwargs)
             c.start()
@@ -178,10 +204,11 @@ class DockerEngine(Engine):
 
     def converge(self, plan: ClusterPlan, access: Access, progress: Progress = no_progress) -> ConvergeResult:
         image = self.ensure_image(plan, progress)
-        self._ensure_network(plan)
+        subnet = self._ensure_network(plan)
         self._ensure_volumes(plan)
         host_cpus = self.host_cpus()
         existing = {c.labels.get(LABEL_HOST): c for c in self._containers(plan.cluster_id)}
+        ips = _assign_ips(subnet, plan, {h: c.labels.get(LABEL_IP) for h, c in existing.items()})
         result = ConvergeResult(nodes={})
         planned = {n.hostname for n in plan.nodes}
         to_create: list[dict[str, Any]] = []
@@ -192,7 +219,7 @@ class DockerEngine(Engine):
                 self._remove(c)
                 result.removed.append(host)
         for node in plan.nodes:
-            spec = container_spec(plan, node, image, access, host_cpus)
+            spec = container_spec(plan, node, image, access, host_cpus, ips[node.hostname])
             c = existing.get(node.hostname)
             if c is None:
                 to_create.append(spec)
@@ -317,6 +344,20 @@ class DockerEngine(Engine):
         return ([c.name for c in self._containers(cluster_id)]
                 + [n.name for n in self.client.networks.list(filters=flt)]
                 + [v.name for v in self.client.volumes.list(filters=flt)])
+
+
+def _assign_ips(subnet: ipaddress.IPv4Network, plan: ClusterPlan,
+                current: dict[str, str | None]) -> dict[str, str]:
+    """Keep every node's address; give new nodes the lowest free ones from .10 upwards."""
+    planned = {n.hostname for n in plan.nodes}
+    taken = {ip for h, ip in current.items() if ip and h in planned}
+    free = (str(a) for a in subnet.hosts() if int(a) - int(subnet.network_address) >= FIRST_HOST_OFFSET
+            and str(a) not in taken)
+    out: dict[str, str] = {}
+    for node in plan.nodes:
+        ip = current.get(node.hostname)
+        out[node.hostname] = ip if ip else next(free)
+    return out
 
 
 def _ssh_banner(address: str | None, port: int) -> bool:
