@@ -73,7 +73,7 @@ def one_run(ehpc: Ehpc, label: str) -> dict:
 
     def progress(msg: str) -> None:
         now = time.monotonic() - t0
-        if msg.startswith("creating") and "node(s)" in msg:
+        if msg.startswith("creating") and "container(s)" in msg:  # the image is ready by then
             marks.setdefault("machines_start", now)
         if msg.startswith("all nodes answer on SSH"):
             marks["machines_end"] = now
