@@ -38,8 +38,11 @@ fi
 if ! .venv/bin/python -c 'import ehpc_iac, pytest, ansible_runner' >/dev/null 2>&1 \
    || [ pyproject.toml -nt .venv/.installed ]; then
   log "installing ehpc-iac into .venv"
-  .venv/bin/pip install -q --upgrade pip >/dev/null
-  .venv/bin/pip install -q -e '.[test]'
+  if ! { .venv/bin/pip install -q --upgrade pip && .venv/bin/pip install -q -e '.[test]'; } >.venv/pip.log 2>&1; then
+    cat .venv/pip.log >&2
+    log "pip install failed (log above, also in .venv/pip.log)"
+    exit 1
+  fi
   touch .venv/.installed
 fi
 log "ready: $(docker version --format 'docker {{.Server.Version}}' 2>/dev/null), $(.venv/bin/ehpc-iac --version)"

@@ -57,7 +57,7 @@ def _rows(resp: dict[str, Any]) -> list[dict[str, Any]] | None:
 
 def _cell(v: Any) -> str:
     if isinstance(v, dict):
-        return ", ".join(f"{k}={_cell(x)}" for k, x in v.items())
+        return ", ".join(f"{k}({_cell(x)})" if isinstance(x, dict) else f"{k}={_cell(x)}" for k, x in v.items())
     if isinstance(v, list):
         return "; ".join(_cell(x) for x in v)
     return str(v)
