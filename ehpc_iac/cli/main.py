@@ -98,6 +98,8 @@ def cli(ctx: click.Context, home: Optional[str], quiet: bool) -> None:
 @click.option("--post-install-script", "scripts", multiple=True, help="Script path or URL (repeatable).")
 @click.option("--password-stdin", is_flag=True, help="Read the root password from standard input.")
 @click.option("--engine", "Engine", type=click.Choice(["docker"]), help="Engine that makes the machines.")
+@click.option("--dryrun", "DryRun", is_flag=True, default=None,
+              help="Validate and show the nodes that would be made; create nothing.")
 @output_option
 @click.pass_context
 def create_cluster(ctx, spec_file, cli_input_json, apps, scripts, password_stdin, output, **flags):

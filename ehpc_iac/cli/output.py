@@ -67,6 +67,9 @@ def render(action: str, resp: dict[str, Any], output: str) -> str:
     if output == "json":
         return json.dumps(resp, indent=2, ensure_ascii=False)
     console = Console(width=160, record=True, file=open("/dev/null", "w"))
+    if "Plan" in resp:  # a dry run: the nodes that would be made
+        resp = {"Nodes": resp["Plan"]["Nodes"], "TotalCount": len(resp["Plan"]["Nodes"]["NodeInfo"])}
+        action = f"{action} --dryrun"
     rows = _rows(resp)
     if rows == []:
         return f"{action}: none (total {resp.get('TotalCount', 0)})"

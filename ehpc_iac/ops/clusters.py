@@ -24,7 +24,7 @@ from ..ssh import SSHNode
 from .core import (CREATING, EXCEPTION, INIT, RELEASING, RUNNING, STOPPED, UNINIT, OpsCore,
                    new_request_id)
 from .state import ClusterRecord, now_iso
-from .views import cluster_info, cluster_simple
+from .views import cluster_info, cluster_simple, plan_view
 
 
 class ClusterOps(OpsCore):
@@ -36,8 +36,14 @@ class ClusterOps(OpsCore):
         data.pop("Action", None)
         data.pop("Version", None)
         engine_name = data.pop("Engine", "docker")
+        dry_run = _bool_param(data.pop("DryRun", False), "DryRun")
         spec = load_cluster_spec(data)
         request_id = new_request_id()
+        if dry_run:
+            self._check_create_inputs(spec)
+            self.engine(engine_name).check()
+            return {"RequestId": request_id, "DryRun": True,
+                    "Plan": plan_view(plan_cluster(spec, "ehpc-lo-DRYRUN0000", lambda: "(assigned at create)"))}
         if spec.ClientToken:
             earlier = self.state.find_by_token(spec.ClientToken)
             if earlier is not None:
@@ -236,6 +242,16 @@ class ClusterOps(OpsCore):
             shutil.rmtree(self.state.cluster_dir(rec.id), ignore_errors=True)
             self.state.delete_cluster(rec.id)
         return {"RequestId": request_id}
+
+
+def _bool_param(v: Any, field: str) -> bool:
+    if isinstance(v, bool):
+        return v
+    if str(v).lower() in ("true", "1", "yes"):
+        return True
+    if str(v).lower() in ("false", "0", "no", ""):
+        return False
+    raise InvalidParams(field, "must be true or false")
 
 
 __all__ = ["ClusterOps", "ClusterPlan", "EXCEPTION"]

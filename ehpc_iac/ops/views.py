@@ -109,3 +109,18 @@ def cluster_simple(rec: ClusterRecord, nodes: Optional[Mapping[str, NodeOutput]]
         "UsedResources": used or {"Cpu": 0, "Memory": 0, "Gpu": 0},
     })
     return d
+
+
+def plan_view(plan: ClusterPlan) -> dict[str, Any]:
+    """What a CreateCluster would make (DryRun)."""
+    return {
+        "DeployMode": plan.deploy_mode,
+        "HaEnable": plan.ha_enable,
+        "Nodes": {"NodeInfo": [{"HostName": n.hostname, "Roles": list(n.roles), "InstanceType": n.instance_type,
+                                "Cpu": n.cpus, "Memory": n.memory_mb, "JobQueue": n.queue or "",
+                                "Volumes": [plan.volume(v).mount_path for v in n.volumes]} for n in plan.nodes]},
+        "Queues": {"QueueInfo": [{"QueueName": q.name, "Default": q.default} for q in plan.queues]},
+        "Volumes": {"VolumeInfo": [{"LocalDirectory": v.mount_path, "Purpose": v.purpose,
+                                    "RemoteServer": v.remote_server or "", "RemoteDirectory": v.remote_dir}
+                                   for v in plan.volumes]},
+    }

@@ -64,3 +64,10 @@ def test_delete_and_stop_verbs(ehpc, fake):
     assert run(ehpc, "start-cluster", "--cluster-id", cid).exit_code == 0
     assert run(ehpc, "delete-cluster", "--cluster-id", cid).exit_code == 0
     assert fake.machines == {}
+
+
+def test_dryrun_flag_shows_plan(ehpc, fake):
+    r = run(ehpc, "create-cluster", "--name", "plan1", "--deploy-mode", "Standard", "--dryrun")
+    assert r.exit_code == 0, r.output
+    hosts = [n["HostName"] for n in json.loads(r.stdout)["Plan"]["Nodes"]["NodeInfo"]]
+    assert hosts == ["account0", "scheduler0", "login0", "compute0"] and fake.machines == {}

@@ -81,6 +81,22 @@ def test_second_converge_changes_nothing(ehpc, cluster):
     assert before == after
 
 
+def test_converge_recreates_missing_and_removes_unplanned(ehpc, cluster):
+    docker("rm", "-f", name(cluster, "compute1"))
+    stray = f"{cluster}-stray0"
+    image = docker("inspect", "-f", "{{.Config.Image}}", name(cluster, "compute0")).strip()
+    docker("create", "--name", stray, "--label", f"ehpc.cluster-id={cluster}", "--label", "ehpc.hostname=stray0",
+           image)
+    res = ehpc.reconverge(cluster)
+    assert res["Created"] == ["compute1"] and res["Removed"] == ["stray0"] and res["Replaced"] == []
+    assert res["AnsibleChanged"]["compute1"] > 0 and res["AnsibleChanged"]["compute0"] == 0
+    assert stray not in labelled(cluster)["containers"]
+    assert sinfo_states(name(cluster, "scheduler0")) == {"compute0": "idle", "compute1": "idle"}
+    # the new node has the cluster's munge key and NIS: a job as alice runs on it
+    out = dexec(name(cluster, "login0"), "srun -N1 -w compute1 sh -c 'id -un; hostname'", user="alice")
+    assert out.split() == ["alice", "compute1"]
+
+
 def test_stop_then_start(ehpc, cluster):
     ehpc.stop_cluster(ClusterId=cluster)
     assert ehpc.describe_cluster(ClusterId=cluster)["ClusterInfo"]["Status"] == "stopped"

@@ -209,3 +209,16 @@ def test_operation_killed_halfway_is_reported_as_exception(ehpc, fake):
     assert info["Status"] == "exception" and "interrupted while creating" in info["StatusReason"]
     ehpc.delete_cluster(ClusterId=cid)
     assert fake.machines == {}
+
+
+def test_dry_run_validates_and_creates_nothing(ehpc, fake):
+    resp = ehpc.create_cluster({"Name": "demo", "DeployMode": "Tiny", "EcsOrder.Compute.Count": 2, "DryRun": True})
+    nodes = resp["Plan"]["Nodes"]["NodeInfo"]
+    assert resp["DryRun"] is True and [n["HostName"] for n in nodes] == ["manager0", "compute0", "compute1"]
+    assert nodes[0]["Roles"] == ["Scheduler", "Account", "Login"] and nodes[1]["JobQueue"] == "comp"
+    assert ehpc.list_clusters()["TotalCount"] == 0 and fake.machines == {}
+    with pytest.raises(InvalidParams) as ei:
+        ehpc.create_cluster({"Name": "demo", "DryRun": "maybe"})
+    assert ei.value.field == "DryRun"
+    with pytest.raises(InvalidParams):
+        ehpc.create_cluster({"Name": "demo", "DryRun": True, "EcsOrder.Compute.Count": 0})
