@@ -77,7 +77,7 @@ def render(action: str, resp: dict[str, Any], output: str) -> str:
         preferred = [c for c in ("Id", "Name", "Status", "DeployMode", "SchedulerType", "Count",
                                  "InstanceType", "CreateTime") if c in rows[0]]
         cols = preferred if len(preferred) >= 3 else [c for c, v in rows[0].items()
-                                                      if not isinstance(v, (dict, list))][:8]
+                                                      if not isinstance(v, dict)][:8]
         t = Table(caption=f"{action}: {resp.get('TotalCount', len(rows))} in total")
         for c in cols:
             t.add_column(c)
