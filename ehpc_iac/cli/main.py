@@ -222,3 +222,7 @@ def main() -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+# Verbs of the other API areas register themselves on `cli` when imported.
+from . import verbs_registry  # noqa: E402,F401

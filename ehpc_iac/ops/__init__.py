@@ -4,13 +4,17 @@
     ehpc = Ehpc()                       # state in $EHPC_IAC_HOME or ~/.ehpc-iac
     cid = ehpc.create_cluster(Name="demo", DeployMode="Standard")["ClusterId"]
     ehpc.describe_cluster(ClusterId=cid)
+
+Each area of the API is a mixin over ``OpsCore`` (ops/core.py): clusters, users ...;
+``Ehpc`` combines them.
 """
-from .users import UserOps
+from .clusters import ClusterOps
 from .core import STATUSES
 from .state import StateStore, default_home
+from .users import UserOps
 
 
-class Ehpc(UserOps):
+class Ehpc(UserOps, ClusterOps):
     """All operations implemented so far."""
 
 

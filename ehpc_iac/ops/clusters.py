@@ -21,6 +21,7 @@ from ..spec.requests import (DeleteClusterRequest, DescribeClusterRequest, ListC
                              ListClustersRequest, ModifyClusterAttributesRequest, StartClusterRequest,
                              StopClusterRequest)
 from ..ssh import SSHNode
+from .lock import ClusterLock, cluster_lock
 from .core import (CREATING, EXCEPTION, INIT, RELEASING, RUNNING, STOPPED, UNINIT, OpsCore,
                    new_request_id)
 from .state import ClusterRecord, now_iso
@@ -37,6 +38,7 @@ class ClusterOps(OpsCore):
         data.pop("Version", None)
         engine_name = data.pop("Engine", "docker")
         dry_run = _bool_param(data.pop("DryRun", False), "DryRun")
+        async_ = _bool_param(data.pop("Async", False), "Async")
         spec = load_cluster_spec(data)
         request_id = new_request_id()
         if dry_run:
@@ -59,15 +61,19 @@ class ClusterOps(OpsCore):
             engine=engine_name, spec=spec.public_dict(), plan=plan,
             root_password_hash=sha512_crypt(spec.Password.get_secret_value()) if spec.Password else "",
             client_token=spec.ClientToken, create_time=now_iso(), update_time=now_iso())
-        with self._write(cluster_id, "CreateCluster"):
+        lock = ClusterLock(self.home / "locks", cluster_id, "CreateCluster").acquire()
+        try:
             self.state.insert_cluster(rec)
             if authorized:
                 d = self.state.cluster_dir(cluster_id)
                 d.mkdir(parents=True, exist_ok=True)
                 (d / "authorized_keys").write_text(authorized + "\n")
-            with self._recorded(rec, "CreateCluster", request_id, progress) as step:
-                self._provision(rec, step)
-        return {"RequestId": request_id, "ClusterId": cluster_id, "TaskId": cluster_id}
+        except BaseException:
+            lock.release()
+            raise
+        self._operation(rec, "CreateCluster", lambda step: self._provision(rec, step), progress=progress,
+                        async_=async_, request_id=request_id, lock=lock)
+        return {"RequestId": request_id, "ClusterId": cluster_id, "TaskId": request_id}
 
     def _check_create_inputs(self, spec: ClusterSpec) -> str:
         """Checks that need the file system; returns the key pair's public key (or '')."""
@@ -115,7 +121,7 @@ class ClusterOps(OpsCore):
         engine creates, replaces and removes nothing and Ansible changes nothing.
         """
         rec = self._cluster(cluster_id)
-        with self._write(cluster_id, "Converge"):
+        with cluster_lock(self.home / "locks", cluster_id, "Converge"):
             result = self.engine(rec.engine).converge(rec.plan, self.access(cluster_id), progress)
             conf = self._configure(rec, result.nodes, progress)
         return {"EngineChanged": result.changed, "Created": result.created, "Replaced": result.replaced,
@@ -178,20 +184,20 @@ class ClusterOps(OpsCore):
         if req.ImageId is not None and req.ImageId != (rec.plan.image_id or ""):
             raise InvalidParams("ImageId", "changing the image of an existing cluster is not supported yet; "
                                 "create a new cluster with the image")
-        request_id = new_request_id()
-        with self._write(rec.id, "ModifyClusterAttributes"):
-            changes: dict[str, Any] = {}
-            if req.Name is not None:
-                changes["name"] = req.Name
-            if req.Description is not None:
-                changes["description"] = req.Description
+        changes: dict[str, Any] = {}
+        if req.Name is not None:
+            changes["name"] = req.Name
+        if req.Description is not None:
+            changes["description"] = req.Description
+
+        def body(step: Progress) -> None:
             if changes:
                 spec = dict(rec.spec)
                 spec.update({k.capitalize(): v for k, v in changes.items()})
                 self.state.update_cluster(rec.id, spec=spec, **changes)
-            self.state.add_log(rec.id, request_id, "ModifyClusterAttributes", "info",
-                               f"ModifyClusterAttributes: {', '.join(sorted(changes)) or 'nothing'} changed")
-        return {"RequestId": request_id}
+            step(f"{', '.join(sorted(changes)) or 'nothing'} changed")
+
+        return {"RequestId": self._operation(rec, "ModifyClusterAttributes", body, on_error_status=None)}
 
     # --- StopCluster / StartCluster --------------------------------------------------------
     def stop_cluster(self, params: Optional[Mapping[str, Any]] = None, /, *,
@@ -199,49 +205,52 @@ class ClusterOps(OpsCore):
         req = self._request(StopClusterRequest, params, kwargs)
         rec = self._cluster(req.ClusterId)
         self._require_status(rec, "StopCluster", (RUNNING, EXCEPTION))
-        request_id = new_request_id()
-        with self._write(rec.id, "StopCluster"):
-            with self._recorded(rec, "StopCluster", request_id, progress) as step:
-                self.engine(rec.engine).stop(rec.plan, step)
-                self.state.update_cluster(rec.id, status=STOPPED, status_reason="")
-        return {"RequestId": request_id}
+
+        def body(step: Progress) -> None:
+            self.engine(rec.engine).stop(rec.plan, step)
+            self.state.update_cluster(rec.id, status=STOPPED, status_reason="")
+
+        task = self._operation(rec, "StopCluster", body, progress=progress, async_=req.Async)
+        return {"RequestId": task, "TaskId": task}
 
     def start_cluster(self, params: Optional[Mapping[str, Any]] = None, /, *,
                       progress: Progress = no_progress, **kwargs: Any) -> dict[str, Any]:
         req = self._request(StartClusterRequest, params, kwargs)
         rec = self._cluster(req.ClusterId)
         self._require_status(rec, "StartCluster", (STOPPED,))
-        request_id = new_request_id()
-        with self._write(rec.id, "StartCluster"):
-            with self._recorded(rec, "StartCluster", request_id, progress) as step:
-                nodes = self.engine(rec.engine).start(rec.plan, step)
-                missing = sorted(h for h, n in nodes.items() if n.status != "running")
-                if missing:
-                    raise EngineError(f"nodes could not be started: {', '.join(missing)}; "
-                                      "RecoverCluster re-creates them")
-                step("re-applying configuration and waiting for compute nodes")
-                self._configure(rec, nodes, step)
-                self.state.update_cluster(rec.id, status=RUNNING, status_reason="")
-        return {"RequestId": request_id}
+
+        def body(step: Progress) -> None:
+            nodes = self.engine(rec.engine).start(rec.plan, step)
+            missing = sorted(h for h, n in nodes.items() if n.status != "running")
+            if missing:
+                raise EngineError(f"nodes could not be started: {', '.join(missing)}; "
+                                  "RecoverCluster re-creates them")
+            step("re-applying configuration and waiting for compute nodes")
+            self._configure(rec, nodes, step)
+            self.state.update_cluster(rec.id, status=RUNNING, status_reason="")
+
+        task = self._operation(rec, "StartCluster", body, progress=progress, async_=req.Async)
+        return {"RequestId": task, "TaskId": task}
 
     # --- DeleteCluster -----------------------------------------------------------------------
     def delete_cluster(self, params: Optional[Mapping[str, Any]] = None, /, *,
                        progress: Progress = no_progress, **kwargs: Any) -> dict[str, Any]:
         req = self._request(DeleteClusterRequest, params, kwargs)
         rec = self._cluster(req.ClusterId)
-        request_id = new_request_id()
-        with self._write(rec.id, "DeleteCluster"):
-            with self._recorded(rec, "DeleteCluster", request_id, progress) as step:
-                self.state.update_cluster(rec.id, status=RELEASING, status_reason="")
-                engine = self.engine(rec.engine)
-                removed = engine.destroy(rec.id, step)
-                left = engine.leftovers(rec.id) if hasattr(engine, "leftovers") else []
-                if left:
-                    raise EngineError(f"could not remove: {', '.join(left)}")
-                step(f"removed {len(removed)} resource(s)")
+
+        def body(step: Progress) -> None:
+            self.state.update_cluster(rec.id, status=RELEASING, status_reason="")
+            engine = self.engine(rec.engine)
+            removed = engine.destroy(rec.id, step)
+            left = engine.leftovers(rec.id) if hasattr(engine, "leftovers") else []
+            if left:
+                raise EngineError(f"could not remove: {', '.join(left)}")
+            step(f"removed {len(removed)} resource(s)")
             shutil.rmtree(self.state.cluster_dir(rec.id), ignore_errors=True)
             self.state.delete_cluster(rec.id)
-        return {"RequestId": request_id}
+
+        task = self._operation(rec, "DeleteCluster", body, progress=progress, async_=req.Async)
+        return {"RequestId": task, "TaskId": task}
 
 
 def _bool_param(v: Any, field: str) -> bool:

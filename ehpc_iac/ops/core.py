@@ -1,6 +1,10 @@
 """The shared machinery of the operations facade: requests, state, locks, logs, status checks."""
 from __future__ import annotations
 
+import os
+import sys
+import threading
+import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,9 +14,9 @@ from pydantic import BaseModel
 
 from ..configure import AnsibleConfigurator, ensure_cluster_key
 from ..engines import Access, Engine, Progress, get_engine, no_progress
-from ..errors import ClusterNotFound, EhpcError, InvalidClusterStatus
+from ..errors import ClusterNotFound, ConflictOpt, EhpcError, InvalidClusterStatus, ObjectNotFound, UnknownError
 from ..spec import parse
-from .lock import cluster_lock, is_locked
+from .lock import ClusterLock, is_locked, lock_holder
 from .state import ClusterRecord, StateStore, default_home
 
 M = TypeVar("M", bound=BaseModel)
@@ -33,8 +37,12 @@ class OpsCore:
 
     def __init__(self, home: Optional[Path | str] = None, *,
                  engine_factory: Callable[[str], Engine] = get_engine,
-                 configurator: Any = None):
+                 configurator: Any = None, async_mode: str = "thread"):
+        """``async_mode``: how Async operations run in the background: ``thread`` (a long-lived
+        process such as the HTTP server or a Python program) or ``fork`` (a short-lived process
+        such as the CLI: a detached child carries on after the command returns)."""
         self.home = Path(home) if home else default_home()
+        self.async_mode = async_mode
         self.state = StateStore(self.home)
         self._engine_factory = engine_factory
         self._engines: dict[str, Engine] = {}
@@ -70,8 +78,11 @@ class OpsCore:
             rec = self.state.get_cluster(rec.id) or rec
         return rec
 
-    @staticmethod
-    def _require_status(rec: ClusterRecord, operation: str, allowed: tuple[str, ...]) -> None:
+    def _require_status(self, rec: ClusterRecord, operation: str, allowed: tuple[str, ...]) -> None:
+        """ConflictOpt while another write runs (it may be about to change the status), else the status check."""
+        holder = lock_holder(self.home / "locks", rec.id)
+        if holder:
+            raise ConflictOpt(rec.id, holder)
         if rec.status not in allowed:
             raise InvalidClusterStatus(rec.id, rec.status, operation, list(allowed))
 
@@ -83,17 +94,14 @@ class OpsCore:
 
     # --- writes -------------------------------------------------------------------
     @contextmanager
-    def _write(self, cluster_id: str, operation: str) -> Iterator[None]:
-        with cluster_lock(self.home / "locks", cluster_id, operation):
-            yield
-
-    @contextmanager
     def _recorded(self, rec: ClusterRecord, operation: str, request_id: str, progress: Progress,
                   on_error_status: Optional[str] = EXCEPTION) -> Iterator[Progress]:
-        """Log start/end of an operation; on failure mark the cluster (exception) with the reason."""
+        """Log start, steps and end of an operation; on failure mark the cluster with the reason."""
         self.state.add_log(rec.id, request_id, operation, "info", f"{operation} started")
 
         def step(msg: str) -> None:
+            level = "debug" if msg.startswith("configure:") else "info"
+            self.state.add_log(rec.id, request_id, operation, level, msg)
             progress(msg)
 
         try:
@@ -107,6 +115,87 @@ class OpsCore:
             self.state.add_log(rec.id, request_id, operation, "error", f"{operation} failed: {reason}")
             raise
         self.state.add_log(rec.id, request_id, operation, "info", f"{operation} succeeded")
+
+    def _operation(self, rec: ClusterRecord, operation: str, body: Callable[[Progress], None], *,
+                   progress: Progress = no_progress, async_: bool = False, request_id: Optional[str] = None,
+                   on_error_status: Optional[str] = EXCEPTION, lock: Optional[ClusterLock] = None) -> str:
+        """Run a write operation under the cluster's lock; returns its request id (also its task id).
+
+        The lock is taken here, before returning, so a second writer gets ConflictOpt at
+        once even when this one runs in the background (``async_``).
+        """
+        request_id = request_id or new_request_id()
+        lock = lock or ClusterLock(self.home / "locks", rec.id, operation).acquire()
+
+        def run(p: Progress) -> None:
+            try:
+                with self._recorded(rec, operation, request_id, p, on_error_status) as step:
+                    body(step)
+            finally:
+                lock.release()
+
+        if not async_:
+            run(progress)
+        elif self.async_mode == "fork":
+            self._fork(run, rec.id, operation, lock)
+        else:
+            threading.Thread(target=_swallow(run), args=(no_progress,), name=f"{operation}-{rec.id}",
+                             daemon=False).start()
+        return request_id
+
+    def _fork(self, run: Callable[[Progress], None], cluster_id: str, operation: str, lock: ClusterLock) -> None:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid:
+            lock.detach()  # the child holds the lock now
+            return
+        code = 1
+        try:  # the child: detach from the terminal, fresh database connection, run, exit
+            os.setsid()
+            logf = self.log_dir(cluster_id) / f"async-{operation}-{os.getpid()}.log"
+            logf.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(logf, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            null = os.open(os.devnull, os.O_RDONLY)
+            os.dup2(null, 0)
+            os.dup2(fd, 1)
+            os.dup2(fd, 2)
+            self.state = StateStore(self.home)
+            self._engines = {}
+            _swallow(run)(no_progress)
+            code = 0
+        finally:
+            os._exit(code)
+
+    def wait_operation(self, cluster_id: str, task_id: str, progress: Progress = no_progress,
+                       timeout: float = 3600, poll: float = 0.3) -> dict[str, Any]:
+        """Follow an operation's steps until it ends; returns its final log entry."""
+        seen = 0
+        deadline = time.monotonic() + timeout
+        while True:
+            logs = [l for l in self.state.logs(cluster_id) if l["request_id"] == task_id]
+            for entry in logs[seen:]:
+                if entry["level"] != "error" and not entry["message"].endswith((" started", " succeeded")):
+                    progress(entry["message"])
+            seen = len(logs)
+            done = [l for l in logs if l["message"].endswith((" succeeded",)) or l["level"] == "error"]
+            if done:
+                return done[-1]
+            if not logs and time.monotonic() > deadline - timeout + 10:
+                raise ObjectNotFound(f"The task {task_id} of cluster {cluster_id} does not exist.")
+            if time.monotonic() > deadline:
+                raise UnknownError(f"the task {task_id} did not finish within {timeout:.0f}s")
+            time.sleep(poll)
+
+
+def _swallow(fn: Callable[[Progress], None]) -> Callable[[Progress], None]:
+    """Background runs record their failure in the cluster's log; nothing to raise to."""
+    def wrapped(p: Progress) -> None:
+        try:
+            fn(p)
+        except BaseException:  # noqa: BLE001 - already recorded by _recorded
+            pass
+    return wrapped
 
 
 __all__ = ["OpsCore", "new_request_id", "no_progress", "STATUSES", "UNINIT", "CREATING", "INIT", "RUNNING",

@@ -3,7 +3,8 @@
 A non-blocking ``flock`` on ``locks/<cluster>.lock``; the holder writes its
 operation name into the file so the ConflictOpt message can say what runs.
 The kernel releases the lock when the holder dies, so a killed process never
-leaves a cluster locked.
+leaves a cluster locked. A lock can be handed to a background thread or a
+forked child (``detach`` closes this process's descriptor without unlocking).
 """
 from __future__ import annotations
 
@@ -16,38 +17,63 @@ from typing import Iterator
 from ..errors import ConflictOpt
 
 
-@contextmanager
-def cluster_lock(lock_dir: Path, cluster_id: str, operation: str) -> Iterator[None]:
-    lock_dir.mkdir(parents=True, exist_ok=True)
-    path = lock_dir / f"{cluster_id}.lock"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
+class ClusterLock:
+    def __init__(self, lock_dir: Path, cluster_id: str, operation: str):
+        lock_dir.mkdir(parents=True, exist_ok=True)
+        self.path = lock_dir / f"{cluster_id}.lock"
+        self.cluster_id, self.operation = cluster_id, operation
+        self.fd: int | None = None
+
+    def acquire(self) -> "ClusterLock":
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or None
-            raise ConflictOpt(cluster_id, holder) from None
+            os.close(fd)
+            raise ConflictOpt(self.cluster_id, holder) from None
         os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{operation} (pid {os.getpid()})".encode(), 0)
-        try:
-            yield
-        finally:
-            os.ftruncate(fd, 0)
-            fcntl.flock(fd, fcntl.LOCK_UN)
+        os.pwrite(fd, f"{self.operation} (pid {os.getpid()})".encode(), 0)
+        self.fd = fd
+        return self
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.ftruncate(self.fd, 0)
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            os.close(self.fd)
+            self.fd = None
+
+    def detach(self) -> None:
+        """Forget the lock here while another holder of the same descriptor (a forked child) keeps it."""
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
+@contextmanager
+def cluster_lock(lock_dir: Path, cluster_id: str, operation: str) -> Iterator[None]:
+    lock = ClusterLock(lock_dir, cluster_id, operation).acquire()
+    try:
+        yield
     finally:
-        os.close(fd)
+        lock.release()
 
 
-def is_locked(lock_dir: Path, cluster_id: str) -> bool:
-    """True while some process holds the cluster's write lock."""
+def lock_holder(lock_dir: Path, cluster_id: str) -> str | None:
+    """The operation holding the cluster's write lock, or None when it is free."""
     path = lock_dir / f"{cluster_id}.lock"
     if not path.exists():
-        return False
+        return None
     fd = os.open(path, os.O_RDONLY)
     try:
         fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
     except BlockingIOError:
-        return True
+        return os.pread(fd, 200, 0).decode(errors="replace").strip() or "another operation"
     finally:
         os.close(fd)
-    return False
+    return None
+
+
+def is_locked(lock_dir: Path, cluster_id: str) -> bool:
+    return lock_holder(lock_dir, cluster_id) is not None

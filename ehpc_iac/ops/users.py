@@ -32,19 +32,20 @@ class UserOps(ClusterOps):
             if u.Name in existing or u.Name in seen:
                 raise UsernameExist(u.Name, field=f"User.{i}.Name")
             seen.add(u.Name)
-        request_id = new_request_id()
-        with self._write(rec.id, "AddUsers"):
-            with self._recorded(rec, "AddUsers", request_id, progress, on_error_status=None) as step:
-                self.state.add_users(rec.id, [(u.Name, u.Group, sha512_crypt(u.Password.get_secret_value()))
-                                              for u in req.User])
-                try:
-                    nodes = self.engine(rec.engine).inspect(rec.plan)
-                    step(f"creating {len(req.User)} NIS account(s)")
-                    self._configure(rec, nodes, step, playbook="users.yml")
-                except BaseException:
-                    self.state.delete_users(rec.id, [u.Name for u in req.User])
-                    raise
-        return {"RequestId": request_id}
+        hashed = [(u.Name, u.Group, sha512_crypt(u.Password.get_secret_value())) for u in req.User]
+
+        def body(step: Progress) -> None:
+            self.state.add_users(rec.id, hashed)
+            try:
+                nodes = self.engine(rec.engine).inspect(rec.plan)
+                step(f"creating {len(hashed)} NIS account(s)")
+                self._configure(rec, nodes, step, playbook="users.yml")
+            except BaseException:
+                self.state.delete_users(rec.id, [h[0] for h in hashed])
+                raise
+
+        task = self._operation(rec, "AddUsers", body, progress=progress, async_=req.Async, on_error_status=None)
+        return {"RequestId": task, "TaskId": task}
 
     def list_users(self, params: Optional[Mapping[str, Any]] = None, /, **kwargs: Any) -> dict[str, Any]:
         req = self._request(ListUsersRequest, params, kwargs)

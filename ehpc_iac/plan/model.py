@@ -54,6 +54,7 @@ class VolumePlan:
 class QueuePlan:
     name: str
     default: bool = False
+    instance_type: Optional[str] = None   # default instance type of nodes added to this queue
 
 
 @dataclass(frozen=True)

@@ -26,14 +26,15 @@ class DescribeClusterRequest(ClusterRequest):
 
 
 class StartClusterRequest(ClusterRequest):
-    pass
+    Async: bool = False
 
 
 class StopClusterRequest(ClusterRequest):
-    pass
+    Async: bool = False
 
 
 class DeleteClusterRequest(ClusterRequest):
+    Async: bool = False
     ReleaseInstance: Optional[str] = Field(default=None, pattern=r"^(true|false|all|none)$")
 
 

@@ -8,6 +8,10 @@ from ehpc_iac.errors import (ClusterNotFound, ConfigureError, ConflictOpt, Engin
 from ehpc_iac.ops.lock import cluster_lock
 
 
+def resp_id(ehpc, cid):
+    return ehpc.state.logs(cid)[0]["request_id"]
+
+
 def create(ehpc, **kw):
     return ehpc.create_cluster({"Name": "demo", "DeployMode": "Standard", **kw})["ClusterId"]
 
@@ -29,7 +33,10 @@ def test_create_describe_list(ehpc, fake, conf):
     assert len(conf.calls) == 1 and set(conf.calls[0]["nodes"]) == {"account0", "scheduler0", "login0",
                                                                     "compute0", "compute1"}
     logs = ehpc.state.logs(cid)
-    assert [l["message"] for l in logs] == ["CreateCluster started", "CreateCluster succeeded"]
+    assert [l["message"] for l in logs] == ["CreateCluster started", "creating 5 node(s) with the docker engine",
+                                            "configuring nodes (Ansible)", "cluster is running",
+                                            "CreateCluster succeeded"]
+    assert {l["request_id"] for l in logs} == {resp_id(ehpc, cid)}
 
 
 def test_password_only_as_hash(ehpc, conf, tmp_path):
@@ -222,3 +229,30 @@ def test_dry_run_validates_and_creates_nothing(ehpc, fake):
     assert ei.value.field == "DryRun"
     with pytest.raises(InvalidParams):
         ehpc.create_cluster({"Name": "demo", "DryRun": True, "EcsOrder.Compute.Count": 0})
+
+
+def test_async_returns_at_once_and_holds_the_lock(ehpc, fake, conf):
+    """Async: the call returns with its task id while the work runs; a second writer gets ConflictOpt."""
+    import threading as th
+    gate = th.Event()
+    entered = th.Event()
+    real = conf.configure
+
+    def slow(*a, **kw):
+        entered.set()
+        gate.wait(10)
+        return real(*a, **kw)
+
+    cid = create(ehpc)
+    conf.configure = slow
+    ehpc.stop_cluster(ClusterId=cid)
+    resp = ehpc.start_cluster(ClusterId=cid, Async=True)
+    assert entered.wait(5)
+    assert ehpc.describe_cluster(ClusterId=cid)["ClusterInfo"]["Status"] == "stopped"  # still working
+    with pytest.raises(ConflictOpt) as ei:
+        ehpc.stop_cluster(ClusterId=cid)
+    assert "StartCluster" in ei.value.message
+    gate.set()
+    final = ehpc.wait_operation(cid, resp["TaskId"], timeout=10)
+    assert final["message"] == "StartCluster succeeded"
+    assert ehpc.describe_cluster(ClusterId=cid)["ClusterInfo"]["Status"] == "running"
