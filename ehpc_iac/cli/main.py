@@ -24,7 +24,8 @@ def _ops(ctx: click.Context):
     from ..ops import Ehpc
     obj = ctx.ensure_object(dict)
     if "ops" not in obj:
-        obj["ops"] = Ehpc(obj.get("home"))
+        # Async operations go on in a detached child after the command returns.
+        obj["ops"] = Ehpc(obj.get("home"), async_mode="fork")
     return obj["ops"]
 
 
@@ -100,6 +101,8 @@ def cli(ctx: click.Context, home: Optional[str], quiet: bool) -> None:
 @click.option("--engine", "Engine", type=click.Choice(["docker"]), help="Engine that makes the machines.")
 @click.option("--dryrun", "DryRun", is_flag=True, default=None,
               help="Validate and show the nodes that would be made; create nothing.")
+@click.option("--async", "Async", is_flag=True, default=None,
+              help="Return at once with the cluster and task ids; follow with `ehpc-iac wait`.")
 @output_option
 @click.pass_context
 def create_cluster(ctx, spec_file, cli_input_json, apps, scripts, password_stdin, output, **flags):
@@ -156,12 +159,15 @@ def _fail(exc: EhpcError) -> None:
 
 
 _cluster_verb("describe-cluster", "describe_cluster", "DescribeCluster: the cluster's settings and status.")
+async_flag = click.option("--async", "Async", is_flag=True, default=None,
+                          help="Return at once with the task id; follow it with `ehpc-iac wait`.")
 _cluster_verb("start-cluster", "start_cluster", "StartCluster: start a stopped cluster and wait for it.",
-              long=True)
-_cluster_verb("stop-cluster", "stop_cluster", "StopCluster: stop every node, keeping data.", long=True)
+              long=True, extra=(async_flag,))
+_cluster_verb("stop-cluster", "stop_cluster", "StopCluster: stop every node, keeping data.", long=True,
+              extra=(async_flag,))
 _cluster_verb("delete-cluster", "delete_cluster",
               "DeleteCluster: remove every node, network and volume of the cluster.", long=True,
-              extra=(click.option("--release-instance", "ReleaseInstance"),))
+              extra=(click.option("--release-instance", "ReleaseInstance"), async_flag))
 _cluster_verb("modify-cluster-attributes", "modify_cluster_attributes",
               "ModifyClusterAttributes: change the name or description.",
               extra=(click.option("--name", "Name"), click.option("--description", "Description"),

@@ -76,12 +76,18 @@ class Engine(ABC):
         """Current state of every planned node (status ``missing`` when absent)."""
 
     @abstractmethod
-    def stop(self, plan: ClusterPlan, progress: Progress = no_progress) -> None:
-        """Stop every node, keeping disks and volumes."""
+    def stop(self, plan: ClusterPlan, progress: Progress = no_progress,
+             hostnames: Optional[list[str]] = None) -> None:
+        """Stop every node (or the named ones), keeping disks and volumes."""
 
     @abstractmethod
-    def start(self, plan: ClusterPlan, progress: Progress = no_progress) -> dict[str, NodeOutput]:
-        """Start stopped nodes; return their outputs."""
+    def start(self, plan: ClusterPlan, progress: Progress = no_progress,
+              hostnames: Optional[list[str]] = None) -> dict[str, NodeOutput]:
+        """Start stopped nodes (all, or the named ones); return the outputs of every node."""
+
+    @abstractmethod
+    def remove_nodes(self, plan: ClusterPlan, hostnames: list[str], progress: Progress = no_progress) -> None:
+        """Remove the named nodes' machines (not the volumes); a converge re-creates planned ones."""
 
     @abstractmethod
     def destroy(self, cluster_id: str, progress: Progress = no_progress) -> list[str]:

@@ -292,16 +292,20 @@ class DockerEngine(Engine):
         return out
 
     # --- lifecycle ----------------------------------------------------------------
-    def stop(self, plan: ClusterPlan, progress: Progress = no_progress) -> None:
-        containers = [c for c in self._containers(plan.cluster_id) if c.status == "running"]
+    def stop(self, plan: ClusterPlan, progress: Progress = no_progress,
+             hostnames: list[str] | None = None) -> None:
+        containers = [c for c in self._containers(plan.cluster_id) if c.status == "running"
+                      and (hostnames is None or c.labels.get(LABEL_HOST) in hostnames)]
         # Compute and login first, managers last, so slurmctld sees nodes go away cleanly.
         containers.sort(key=lambda c: SCHEDULER in c.labels.get(LABEL_ROLES, ""))
         for c in containers:
             progress(f"stopping {c.name}")
             c.stop(timeout=10)
 
-    def start(self, plan: ClusterPlan, progress: Progress = no_progress) -> dict[str, NodeOutput]:
-        containers = self._containers(plan.cluster_id)
+    def start(self, plan: ClusterPlan, progress: Progress = no_progress,
+              hostnames: list[str] | None = None) -> dict[str, NodeOutput]:
+        containers = [c for c in self._containers(plan.cluster_id)
+                      if hostnames is None or c.labels.get(LABEL_HOST) in hostnames]
         # Managers first (NIS and slurmctld must be up before clients bind and register).
         containers.sort(key=lambda c: not any(r in c.labels.get(LABEL_ROLES, "")
                                               for r in (SCHEDULER, SCHEDULER_BACKUP, "Account")))
@@ -310,8 +314,16 @@ class DockerEngine(Engine):
                 progress(f"starting {c.name}")
                 c.start()
         nodes = self.inspect(plan)
-        self.wait_ssh([n for n in nodes.values() if n.status == RUNNING], progress)
+        self.wait_ssh([n for h, n in nodes.items() if n.status == RUNNING and (hostnames is None or h in hostnames)],
+                      progress)
         return nodes
+
+    def remove_nodes(self, plan: ClusterPlan, hostnames: list[str], progress: Progress = no_progress) -> None:
+        doomed = [c for c in self._containers(plan.cluster_id) if c.labels.get(LABEL_HOST) in hostnames]
+        for c in doomed:
+            progress(f"removing {c.name}")
+        if doomed:
+            self._parallel(self._remove, doomed)
 
     def destroy(self, cluster_id: str, progress: Progress = no_progress) -> list[str]:
         docker = _docker_module()

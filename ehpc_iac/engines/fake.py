@@ -47,14 +47,20 @@ class FakeEngine(Engine):
         return {n.hostname: have.get(n.hostname) or NodeOutput(n.hostname, n.instance_id, MISSING)
                 for n in plan.nodes}
 
-    def stop(self, plan: ClusterPlan, progress: Progress = no_progress) -> None:
-        for n in self.machines.get(plan.cluster_id, {}).values():
-            n.status = STOPPED
+    def stop(self, plan: ClusterPlan, progress: Progress = no_progress, hostnames=None) -> None:
+        for h, n in self.machines.get(plan.cluster_id, {}).items():
+            if hostnames is None or h in hostnames:
+                n.status = STOPPED
 
-    def start(self, plan: ClusterPlan, progress: Progress = no_progress) -> dict[str, NodeOutput]:
-        for n in self.machines.get(plan.cluster_id, {}).values():
-            n.status = RUNNING
+    def start(self, plan: ClusterPlan, progress: Progress = no_progress, hostnames=None) -> dict[str, NodeOutput]:
+        for h, n in self.machines.get(plan.cluster_id, {}).items():
+            if hostnames is None or h in hostnames:
+                n.status = RUNNING
         return self.inspect(plan)
+
+    def remove_nodes(self, plan: ClusterPlan, hostnames, progress: Progress = no_progress) -> None:
+        for h in hostnames:
+            self.machines.get(plan.cluster_id, {}).pop(h, None)
 
     def destroy(self, cluster_id: str, progress: Progress = no_progress) -> list[str]:
         return list(self.machines.pop(cluster_id, {}))

@@ -83,6 +83,10 @@ class OpsCore:
         holder = lock_holder(self.home / "locks", rec.id)
         if holder:
             raise ConflictOpt(rec.id, holder)
+        self._check_status(rec, operation, allowed)
+
+    @staticmethod
+    def _check_status(rec: ClusterRecord, operation: str, allowed: tuple[str, ...]) -> None:
         if rec.status not in allowed:
             raise InvalidClusterStatus(rec.id, rec.status, operation, list(allowed))
 
@@ -93,6 +97,18 @@ class OpsCore:
         return self.state.cluster_dir(cluster_id) / "logs"
 
     # --- writes -------------------------------------------------------------------
+    def _begin(self, cluster_id: str, operation: str, allowed: tuple[str, ...]) -> tuple[ClusterLock, ClusterRecord]:
+        """Take the cluster's lock, then read the cluster: an operation that changes the plan must
+        start from the plan as the previous writer left it. Pass the lock on to ``_operation``."""
+        lock = ClusterLock(self.home / "locks", cluster_id, operation).acquire()
+        try:
+            rec = self._cluster(cluster_id)
+            self._check_status(rec, operation, allowed)
+        except BaseException:
+            lock.release()
+            raise
+        return lock, rec
+
     @contextmanager
     def _recorded(self, rec: ClusterRecord, operation: str, request_id: str, progress: Progress,
                   on_error_status: Optional[str] = EXCEPTION) -> Iterator[Progress]:

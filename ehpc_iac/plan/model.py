@@ -31,6 +31,8 @@ class NodePlan:
     memory_mb: int
     queue: Optional[str] = None  # compute nodes: the queue (Slurm partition) they serve
     volumes: tuple[str, ...] = ()  # names of VolumePlan entries mounted on this node
+    create_mode: str = "manual"    # manual | autoscale (AddNodes CreateMode)
+    add_time: Optional[str] = None
 
     def has(self, role: str) -> bool:
         return role in self.roles

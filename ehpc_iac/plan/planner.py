@@ -119,3 +119,47 @@ def plan_cluster(spec: ClusterSpec, cluster_id: str,
         applications=tuple(packages),
         labels={"ehpc.cluster-id": cluster_id, "ehpc.cluster-name": spec.Name},
     )
+
+
+def compute_mounts(plan: ClusterPlan, spec: ClusterSpec) -> tuple[str, ...]:
+    """Volumes a new compute node mounts: /home and the additional volumes meant for computes."""
+    vols = list(plan.volumes)
+    names = [vols[0].name]
+    for av, vol in zip(spec.AdditionalVolumes, vols[2:]):
+        wanted = {r.Name for r in av.Roles}
+        if not wanted or COMPUTE in wanted:
+            names.append(vol.name)
+    return tuple(names)
+
+
+def next_hostnames(plan: ClusterPlan, count: int, prefix: str = "compute", suffix: str = "") -> list[str]:
+    """``count`` new host names prefixN+suffix after the highest N in use (names are never reused
+    while their node exists)."""
+    used = set()
+    for n in plan.nodes:
+        h = n.hostname
+        if h.startswith(prefix) and h.endswith(suffix):
+            middle = h[len(prefix):len(h) - len(suffix) if suffix else None]
+            if middle.isdigit():
+                used.add(int(middle))
+    start = max(used) + 1 if used else 0
+    return [f"{prefix}{i}{suffix}" for i in range(start, start + count)]
+
+
+def add_compute_nodes(plan: ClusterPlan, spec: ClusterSpec, count: int, instance_type: str, queue: str,
+                      new_instance_id: Callable[[], str] = random_instance_id, prefix: str = "compute",
+                      suffix: str = "", create_mode: str = "manual",
+                      add_time: str | None = None) -> tuple[ClusterPlan, list[NodePlan]]:
+    """The plan with ``count`` more compute nodes, and those nodes."""
+    mounts = compute_mounts(plan, spec)
+    t = INSTANCE_TYPES[instance_type]
+    new = [NodePlan(hostname=h, instance_id=new_instance_id(), roles=(COMPUTE,), group=COMPUTE_GROUP,
+                    instance_type=instance_type, cpus=t.cpus, memory_mb=t.memory_mb, queue=queue, volumes=mounts,
+                    create_mode=create_mode, add_time=add_time)
+           for h in next_hostnames(plan, count, prefix, suffix)]
+    return plan.replace(nodes=plan.nodes + tuple(new)), new
+
+
+def remove_nodes(plan: ClusterPlan, hostnames: Iterable[str]) -> ClusterPlan:
+    gone = set(hostnames)
+    return plan.replace(nodes=tuple(n for n in plan.nodes if n.hostname not in gone))

@@ -1,0 +1,163 @@
+"""Node requests: AddNodes, DeleteNodes, ListNodes, ListNodesNoPaging, ListNodesByQueue,
+StartNodes, StopNodes, ResetNodes, RecoverCluster (API parameter names)."""
+from __future__ import annotations
+
+import re
+from typing import Any, Literal, Optional
+
+from pydantic import Field, field_validator, model_validator
+
+from .catalog import INSTANCE_TYPES
+from .cluster import QUEUE_RE, Strict
+from .requests import ClusterRequest, PagedRequest
+
+HOST_PART_RE = re.compile(r"^[a-z][a-z0-9-]{0,14}$")
+SUFFIX_RE = re.compile(r"^[a-z0-9-]{0,10}$")
+ROLE = Literal["Scheduler", "SchedulerBackup", "Account", "Login", "Compute"]
+MAX_ADD = 99
+DRAIN_TIMEOUT_S = 3600
+
+
+class InstanceRef(Strict):
+    Id: str = Field(min_length=1, max_length=64)
+
+
+class AddNodesRequest(ClusterRequest):
+    Count: int = Field(ge=1, le=MAX_ADD)
+    MinCount: Optional[int] = Field(default=None, ge=1, le=MAX_ADD)
+    InstanceType: Optional[str] = None
+    JobQueue: Optional[str] = None
+    HostNamePrefix: Optional[str] = None
+    HostNameSuffix: Optional[str] = None
+    CreateMode: Literal["manual", "autoscale"] = "manual"
+    ClientToken: Optional[str] = Field(default=None, max_length=64, pattern=r"^[\x21-\x7e]+$")
+    ImageId: Optional[str] = None
+    ImageOwnerAlias: Optional[str] = None
+    Async: bool = False
+    Sync: Optional[bool] = None
+    # Cloud purchase and disk options of the reference: accepted, no meaning for containers.
+    ZoneId: Optional[str] = None
+    VSwitchId: Optional[str] = None
+    EcsChargeType: Optional[str] = None
+    Period: Optional[int] = None
+    PeriodUnit: Optional[str] = None
+    AutoRenew: Optional[bool] = None
+    AutoRenewPeriod: Optional[int] = None
+    SystemDiskType: Optional[str] = None
+    SystemDiskSize: Optional[int] = None
+    SystemDiskLevel: Optional[str] = None
+    DataDisks: Optional[list[dict[str, Any]]] = None
+    ComputeSpotStrategy: Optional[str] = None
+    ComputeSpotPriceLimit: Optional[str] = None
+    ComputeSpotDuration: Optional[int] = None
+    ComputeSpotInterruptionBehavior: Optional[str] = None
+    ComputeEnableHt: Optional[bool] = None
+    AllocatePublicAddress: Optional[bool] = None
+    InternetChargeType: Optional[str] = None
+    InternetMaxBandWidthIn: Optional[int] = None
+    InternetMaxBandWidthOut: Optional[int] = None
+    NetworkInterfaceTrafficMode: Optional[str] = None
+    DnsConfig: Optional[str] = None
+
+    @field_validator("InstanceType")
+    @classmethod
+    def _type(cls, v: Optional[str]) -> Optional[str]:
+        if v is not None and v not in INSTANCE_TYPES:
+            raise ValueError(f"unknown instance type {v!r}; known: {', '.join(sorted(INSTANCE_TYPES))}")
+        return v
+
+    @field_validator("JobQueue")
+    @classmethod
+    def _queue(cls, v: Optional[str]) -> Optional[str]:
+        if v is not None and not QUEUE_RE.match(v):
+            raise ValueError("must be 1-15 characters: a lower-case letter, then lower-case letters, digits or '_'")
+        return v
+
+    @field_validator("HostNamePrefix")
+    @classmethod
+    def _prefix(cls, v: Optional[str]) -> Optional[str]:
+        if v is not None and not HOST_PART_RE.match(v):
+            raise ValueError("must be 1-15 characters: a lower-case letter, then lower-case letters, digits or '-'")
+        return v
+
+    @field_validator("HostNameSuffix")
+    @classmethod
+    def _suffix(cls, v: Optional[str]) -> Optional[str]:
+        if v is not None and not SUFFIX_RE.match(v):
+            raise ValueError("must be up to 10 lower-case letters, digits or '-'")
+        return v
+
+    @model_validator(mode="after")
+    def _min(self) -> "AddNodesRequest":
+        if self.MinCount is not None and self.MinCount > self.Count:
+            from ..errors import InvalidParams
+            raise InvalidParams("MinCount", "must not be greater than Count")
+        return self
+
+    @property
+    def background(self) -> bool:
+        return self.Async or self.Sync is False
+
+
+class InstancesRequest(ClusterRequest):
+    Instance: list[InstanceRef] = Field(min_length=1, max_length=100)
+
+
+class DeleteNodesRequest(InstancesRequest):
+    ReleaseInstance: bool = True
+    Async: bool = False
+    Sync: Optional[bool] = None
+    DrainTimeout: int = Field(default=DRAIN_TIMEOUT_S, ge=0, le=7 * 86400)
+
+
+class StartNodesRequest(InstancesRequest):
+    Role: Optional[ROLE] = None
+    Async: bool = False
+
+
+class StopNodesRequest(InstancesRequest):
+    Role: Optional[ROLE] = None
+    Async: bool = False
+    DrainTimeout: int = Field(default=DRAIN_TIMEOUT_S, ge=0, le=7 * 86400)
+
+
+class ResetNodesRequest(InstancesRequest):
+    Async: bool = False
+    DrainTimeout: int = Field(default=DRAIN_TIMEOUT_S, ge=0, le=7 * 86400)
+
+
+class ListNodesRequest(ClusterRequest, PagedRequest):
+    RegionId: Optional[str] = None
+    Role: Optional[ROLE] = None
+    HostName: Optional[str] = Field(default=None, max_length=64)
+    HostNamePrefix: Optional[str] = Field(default=None, max_length=64)
+    HostNameSuffix: Optional[str] = Field(default=None, max_length=64)
+    PrivateIpAddress: Optional[str] = Field(default=None, max_length=64)
+    OnlyDetached: bool = False
+    Filter: Optional[str] = None
+    Sequence: Literal["forward", "backward"] = "forward"
+    SortBy: Optional[Literal["addedtime", "hostname"]] = None
+    PageSize: int = Field(default=10, ge=1, le=100)
+
+
+class ListNodesNoPagingRequest(ClusterRequest):
+    Role: Optional[ROLE] = None
+    HostName: Optional[str] = Field(default=None, max_length=64)
+    OnlyDetached: bool = False
+    Sequence: Literal["forward", "backward"] = "forward"
+
+
+class ListNodesByQueueRequest(ClusterRequest, PagedRequest):
+    RegionId: Optional[str] = None
+    QueueName: str = Field(min_length=1, max_length=64)
+    Async: bool = False
+
+
+class RecoverClusterRequest(ClusterRequest):
+    ImageId: Optional[str] = None
+    ImageOwnerAlias: Optional[str] = None
+    OsTag: Optional[str] = None
+    SchedulerType: Optional[str] = None
+    AccountType: Optional[str] = None
+    ClientVersion: Optional[str] = None
+    Async: bool = False
