@@ -8,13 +8,17 @@ Every error carries the E-HPC error code and HTTP status of the reference
     +-- ClientError            bad input; exit code 2
     |   +-- InvalidParams      400
     |   +-- ImageNotSupported  403
+    |   +-- InvalidOpt         403 (e.g. deleting the default queue)
     +-- NotFoundError          exit code 3
     |   +-- ClusterNotFound    404
+    |   +-- ComputeNotFound    404 (an Instance.N.Id that is not in the cluster)
     |   +-- ImageNotFound      404
-    |   +-- ObjectNotFound     404
+    |   +-- ObjectNotFound     404 (commands, queues ...)
+    |   +-- UserNotExist       406 (AgentError.Account.UserNotExist)
     +-- StateError             exit code 4
     |   +-- ConflictOpt        403
     |   +-- InvalidClusterStatus 403
+    |   +-- UsernameExist      403
     +-- ServerError            exit code 1
         +-- EngineUnavailable  503 (ServiceUnavailable): Docker, Pulumi CLI ... missing
         +-- EngineError        406 (EcsError): making machines failed
@@ -136,3 +140,28 @@ class UsernameExist(StateError):
 
     def __init__(self, name: str, field: str = "User.N.Name"):
         super().__init__(f"The username {name} already exists.", field=field)
+
+
+class UserNotExist(NotFoundError):
+    """DeleteUsers, ModifyUserPasswords, ModifyUserGroups of a user the cluster does not have."""
+    code = "AgentError.Account.UserNotExist"
+    http_status = 406   # the reference lists every AgentError.* code with 406
+
+    def __init__(self, name: str, field: str = "User.N.Name"):
+        super().__init__(f"The user {name} does not exist ({field}).", field=field)
+
+
+class InvalidOpt(ClientError):
+    """An operation the object's current state does not allow (e.g. deleting the default queue)."""
+    code = "InvalidOpt"
+    http_status = 403
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message, field=field)
+
+
+class ComputeNotFound(NotFoundError):
+    code = "ComputeNotFound"
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message, field=field)

@@ -9,12 +9,15 @@ Each area of the API is a mixin over ``OpsCore`` (ops/core.py): clusters, users 
 ``Ehpc`` combines them.
 """
 from .clusters import ClusterOps
+from .volumes import CommandOps, LogOps, VolumeOps  # shell commands, logs, volumes
 from .core import STATUSES
 from .state import StateStore, default_home
 from .users import UserOps
+from .nodes import NodeOps
+from .queues import QueueOps
 
 
-class Ehpc(UserOps, ClusterOps):
+class Ehpc(NodeOps, VolumeOps, CommandOps, LogOps, UserOps, QueueOps, ClusterOps):
     """All operations implemented so far."""
 
 

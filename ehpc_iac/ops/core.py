@@ -160,16 +160,25 @@ class OpsCore:
         return request_id
 
     def _fork(self, run: Callable[[Progress], None], cluster_id: str, operation: str, lock: ClusterLock) -> None:
+        self._spawn_detached(cluster_id, operation, run)
+        lock.detach()  # the child holds the lock now
+
+    def _spawn_detached(self, cluster_id: str, label: str, run: Callable[[Progress], None]) -> int:
+        """Run ``run`` in a detached child process (it outlives a CLI command); returns its pid.
+
+        The child leaves the terminal, writes its output to the cluster's log directory,
+        opens its own database connection and engine clients, records failures through
+        ``run`` itself, and exits.
+        """
         sys.stdout.flush()
         sys.stderr.flush()
         pid = os.fork()
         if pid:
-            lock.detach()  # the child holds the lock now
-            return
+            return pid
         code = 1
-        try:  # the child: detach from the terminal, fresh database connection, run, exit
+        try:
             os.setsid()
-            logf = self.log_dir(cluster_id) / f"async-{operation}-{os.getpid()}.log"
+            logf = self.log_dir(cluster_id) / f"async-{label}-{os.getpid()}.log"
             logf.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(logf, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
             null = os.open(os.devnull, os.O_RDONLY)

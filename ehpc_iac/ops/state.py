@@ -100,6 +100,7 @@ class StateStore:
         self._local = threading.local()
         with self._conn() as c:
             c.executescript(SCHEMA)
+            c.execute(self._UID_MARKS)
 
     @contextmanager
     def _conn(self) -> Iterator[sqlite3.Connection]:
@@ -160,12 +161,22 @@ class StateStore:
             c.execute(f"UPDATE clusters SET {', '.join(sets)} WHERE id = ?", values)
 
     def delete_cluster(self, cluster_id: str) -> None:
+        """Forget the cluster: its row and its rows in every table keyed by cluster_id (the
+        operation logs are kept as history)."""
         with self._conn() as c:
             c.execute("DELETE FROM clusters WHERE id = ?", (cluster_id,))
-            c.execute("DELETE FROM users WHERE cluster_id = ?", (cluster_id,))
+            tables = [r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+            for t in tables:
+                cols = {r[1] for r in c.execute(f"PRAGMA table_info({t})")}
+                if "cluster_id" in cols and t != "logs":
+                    c.execute(f"DELETE FROM {t} WHERE cluster_id = ?", (cluster_id,))
 
     # --- users ------------------------------------------------------------------
     FIRST_UID = 1001
+    # The highest uid ever given per cluster: a deleted user's home stays on /home, so its
+    # uid is never given to a new user (who would own the old files).
+    _UID_MARKS = ("CREATE TABLE IF NOT EXISTS user_uid_marks (cluster_id TEXT PRIMARY KEY,"
+                  " last_uid INTEGER NOT NULL)")
 
     def users(self, cluster_id: str) -> list[dict[str, Any]]:
         with self._conn() as c:
@@ -178,11 +189,15 @@ class StateStore:
             c.execute("BEGIN IMMEDIATE")
             try:
                 top = c.execute("SELECT MAX(uid) FROM users WHERE cluster_id = ?", (cluster_id,)).fetchone()[0]
-                uid = max(top or 0, self.FIRST_UID - 1)
+                mark = c.execute("SELECT last_uid FROM user_uid_marks WHERE cluster_id = ?",
+                                 (cluster_id,)).fetchone()
+                uid = max(top or 0, mark[0] if mark else 0, self.FIRST_UID - 1)
                 for name, grp, pw in users:
                     uid += 1
                     c.execute("INSERT INTO users (cluster_id, name, uid, grp, password_hash, add_time)"
                               " VALUES (?,?,?,?,?,?)", (cluster_id, name, uid, grp, pw, now_iso()))
+                c.execute("INSERT INTO user_uid_marks (cluster_id, last_uid) VALUES (?, ?) ON CONFLICT(cluster_id)"
+                          " DO UPDATE SET last_uid = MAX(last_uid, excluded.last_uid)", (cluster_id, uid))
                 c.execute("COMMIT")
             except BaseException:
                 c.execute("ROLLBACK")
@@ -191,6 +206,35 @@ class StateStore:
     def delete_users(self, cluster_id: str, names: list[str]) -> None:
         with self._conn() as c:
             c.executemany("DELETE FROM users WHERE cluster_id = ? AND name = ?", [(cluster_id, n) for n in names])
+
+    def update_users(self, cluster_id: str, column: str, values: dict[str, str]) -> None:
+        """Set ``column`` (``password_hash`` or ``grp``) of the named users, in one transaction."""
+        if column not in ("password_hash", "grp"):
+            raise ValueError(column)
+        with self._conn() as c:
+            c.execute("BEGIN IMMEDIATE")
+            try:
+                c.executemany(f"UPDATE users SET {column} = ? WHERE cluster_id = ? AND name = ?",
+                              [(v, cluster_id, n) for n, v in values.items()])
+                c.execute("COMMIT")
+            except BaseException:
+                c.execute("ROLLBACK")
+                raise
+
+    def restore_users(self, cluster_id: str, rows: list[dict[str, Any]]) -> None:
+        """Put back a snapshot taken with :meth:`users` (uids, hashes, groups and add times as they were)."""
+        with self._conn() as c:
+            c.execute("BEGIN IMMEDIATE")
+            try:
+                c.execute("DELETE FROM users WHERE cluster_id = ?", (cluster_id,))
+                c.executemany("INSERT INTO users (cluster_id, name, uid, grp, password_hash, add_time)"
+                              " VALUES (?,?,?,?,?,?)",
+                              [(cluster_id, r["name"], r["uid"], r["grp"], r["password_hash"], r["add_time"])
+                               for r in rows])
+                c.execute("COMMIT")
+            except BaseException:
+                c.execute("ROLLBACK")
+                raise
 
     # --- logs ----------------------------------------------------------------
     def add_log(self, cluster_id: str, request_id: str, operation: str, level: str, message: str) -> None:

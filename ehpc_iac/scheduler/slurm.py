@@ -96,7 +96,7 @@ class SlurmNodes:
 def expand_hostlist(expr: str) -> list[str]:
     """compute[0-2,5],login0 -> [compute0, compute1, compute2, compute5, login0] (what squeue prints)."""
     out: list[str] = []
-    i, token, depth = 0, "", 0
+    token, depth = "", 0
     parts: list[str] = []
     for ch in expr:
         if ch == "[":
