@@ -27,6 +27,7 @@ from ..spec.nodes import (AddNodesRequest, DeleteNodesRequest, InstanceRef, List
                           StartNodesRequest, StopNodesRequest)
 from .clusters import ClusterOps
 from .core import EXCEPTION, INIT, RUNNING, STOPPED, new_request_id
+from .lock import is_locked
 from .nodes_state import NodeStateStore
 from .state import ClusterRecord, now_iso
 
@@ -327,6 +328,9 @@ class NodeOps(ClusterOps):
             except Exception:  # a listing must not fail because the controller is down
                 sched = {}
         transient = self.node_state.all(rec.id)
+        if transient and not is_locked(self.home / "locks", rec.id):
+            # left by an operation whose process died: the nodes are in an unknown state
+            transient = {h: {"status": NODE_EXCEPTION, "reason": "interrupted"} for h in transient}
         views = []
         for n in rec.plan.nodes:
             out = outs.get(n.hostname)

@@ -115,3 +115,25 @@ def test_recover_after_losing_a_compute_and_killing_slurmctld(ehpc, cid):
     out = dexec(f"{cid}-login0", "srun", "-w", "compute1", "sh", "-c", "hostname; ls -d /home")
     assert out.split() == ["compute1", "/home"]
     dexec(mgr, "scancel", job)
+
+
+def test_add_nodes_killed_halfway_then_recover(ehpc, cid, home):
+    import os
+    import signal
+    import subprocess
+    import sys
+    cli = os.path.join(os.path.dirname(sys.executable), "ehpc-iac")
+    before = set(labelled(cid)["containers"])
+    p = subprocess.Popen([cli, "--home", str(home), "-q", "add-nodes", "--cluster-id", cid, "--count", "1"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    added = wait_until(lambda: set(labelled(cid)["containers"]) - before, timeout=60, step=0.2)
+    os.killpg(p.pid, signal.SIGKILL)  # mid-way: the container exists, configuration has not finished
+    p.wait(10)
+    host = next(iter(added)).removeprefix(f"{cid}-")
+    status = {n["HostName"]: n["Status"] for n in ehpc.list_nodes(ClusterId=cid)["Nodes"]["NodeInfo"]}
+    assert status[host] == "exception", status     # not "init" forever
+    ehpc.recover_cluster(ClusterId=cid)
+    assert sinfo_states(f"{cid}-manager0")[host] == "idle"
+    status = {n["HostName"]: n["Status"] for n in ehpc.list_nodes(ClusterId=cid)["Nodes"]["NodeInfo"]}
+    assert status[host] == "running"
+    assert dexec(f"{cid}-login0", "srun", "-w", host, "hostname").strip() == host
