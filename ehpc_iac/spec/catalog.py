@@ -38,6 +38,13 @@ INSTANCE_TYPES: dict[str, InstanceType] = {
 
 DEFAULT_INSTANCE_TYPE = "ecs.n1.tiny"
 
+
+def check_instance_type(v: str | None) -> str | None:
+    """Pydantic field check: a known instance type (or None)."""
+    if v is not None and v not in INSTANCE_TYPES:
+        raise ValueError(f"unknown instance type {v!r}; known: {', '.join(sorted(INSTANCE_TYPES))}")
+    return v
+
 # OsTag -> (debootstrap suite, description)
 OS_TAGS: dict[str, str] = {
     "Debian_12_64": "bookworm",

@@ -14,7 +14,8 @@ from pydantic import (BaseModel, ConfigDict, Field, SecretStr, field_validator,
 
 from ..errors import InvalidParams
 from .catalog import (ACCOUNT_TYPES_PLANNED, ACCOUNT_TYPES_SUPPORTED, APPLICATIONS,
-                      DEFAULT_INSTANCE_TYPE, DEFAULT_OS_TAG, INSTANCE_TYPES, OS_TAGS,
+                      DEFAULT_INSTANCE_TYPE, DEFAULT_OS_TAG, OS_TAGS,
+                      check_instance_type,
                       SCHEDULERS_PLANNED, SCHEDULERS_SUPPORTED)
 
 NAME_RE = re.compile(r"^[A-Za-z\u4e00-\u9fa5][A-Za-z0-9\u4e00-\u9fa5_.:-]{1,63}$")
@@ -35,9 +36,7 @@ class EcsOrderItem(Strict):
     @field_validator("InstanceType")
     @classmethod
     def _known_type(cls, v: str) -> str:
-        if v not in INSTANCE_TYPES:
-            raise ValueError(f"unknown instance type {v!r}; known: {', '.join(sorted(INSTANCE_TYPES))}")
-        return v
+        return check_instance_type(v)
 
     @field_validator("Count")
     @classmethod

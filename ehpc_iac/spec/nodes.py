@@ -7,7 +7,7 @@ from typing import Any, Literal, Optional
 
 from pydantic import Field, field_validator, model_validator
 
-from .catalog import INSTANCE_TYPES
+from .catalog import check_instance_type
 from .cluster import QUEUE_RE, Strict
 from .requests import ClusterRequest, PagedRequest
 
@@ -62,9 +62,7 @@ class AddNodesRequest(ClusterRequest):
     @field_validator("InstanceType")
     @classmethod
     def _type(cls, v: Optional[str]) -> Optional[str]:
-        if v is not None and v not in INSTANCE_TYPES:
-            raise ValueError(f"unknown instance type {v!r}; known: {', '.join(sorted(INSTANCE_TYPES))}")
-        return v
+        return check_instance_type(v)
 
     @field_validator("JobQueue")
     @classmethod

@@ -18,7 +18,7 @@ from typing import Optional
 
 from pydantic import Field, field_validator
 
-from .catalog import INSTANCE_TYPES
+from .catalog import check_instance_type
 from .cluster import QUEUE_RE
 from .requests import ClusterRequest
 
@@ -95,9 +95,7 @@ class UpdateQueueConfigRequest(_PlacementParams):
     @field_validator("ComputeInstanceType")
     @classmethod
     def _itype(cls, v: Optional[str]) -> Optional[str]:
-        if v is not None and v not in INSTANCE_TYPES:
-            raise ValueError(f"unknown instance type {v!r}; known: {', '.join(sorted(INSTANCE_TYPES))}")
-        return v
+        return check_instance_type(v)
 
     @field_validator("ResourceGroupId")
     @classmethod
