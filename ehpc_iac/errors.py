@@ -165,3 +165,27 @@ class ComputeNotFound(NotFoundError):
 
     def __init__(self, message: str, *, field: str | None = None):
         super().__init__(message, field=field)
+
+
+class IncorrectCredential(StateError):
+    """A RunasUserPassword that does not match the user's password."""
+    code = "IncorrectCredential"
+
+
+class JobPartFailure(StateError):
+    """StopJobs, RerunJobs, DeleteJobs: some of the jobs failed (seed 000: 409 PartFailure)."""
+    code = "PartFailure"
+    http_status = 409
+
+    def __init__(self, message: str, *, failed: list[str] | None = None, field: str | None = "Jobs"):
+        super().__init__(message, field=field)
+        self.failed = failed or []
+
+
+class RerunFailure(ConfigureError):
+    """RerunJobs of a job that cannot run again (e.g. finished): AgentError.Job.RerunFailure (406)."""
+    code = "AgentError.Job.RerunFailure"
+    http_status = 406
+
+    def __init__(self, detail: str):
+        super().__init__(f"Failed to run the job again: {detail}.", field="Jobs")

@@ -15,9 +15,10 @@ from .state import StateStore, default_home
 from .users import UserOps
 from .nodes import NodeOps
 from .queues import QueueOps
+from .jobs import JobOps
 
 
-class Ehpc(NodeOps, VolumeOps, CommandOps, LogOps, UserOps, QueueOps, ClusterOps):
+class Ehpc(JobOps, NodeOps, VolumeOps, CommandOps, LogOps, UserOps, QueueOps, ClusterOps):
     """All operations implemented so far."""
 
 
