@@ -189,3 +189,119 @@ class RerunFailure(ConfigureError):
 
     def __init__(self, detail: str):
         super().__init__(f"Failed to run the job again: {detail}.", field="Jobs")
+
+
+# --- DAG jobs (BatchCompute CreateJob, seed 002) -------------------------------------------
+class DagParamError(ClientError):
+    """A DAG job parameter that the seed's error table names: ``code`` is ``Invalid{Parameter}``
+    (or ``Invalid{Parameter}.{key}`` / ``...{key}.value`` when a key is given), HTTP 400."""
+    code = "InvalidParameter"
+    http_status = 400
+
+    def __init__(self, field: str, reason: str, *, suffix: str = ""):
+        param = field.rsplit(".", 1)[-1] if not suffix else field
+        super().__init__(f"Specified parameter {param} is not valid. {reason}", field=field)
+        self.reason = reason
+        if suffix:
+            self.code = f"{type(self).code}.{suffix}"
+
+
+class InvalidName(DagParamError):
+    code = "InvalidName"
+
+
+class InvalidDescription(DagParamError):
+    code = "InvalidDescription"
+
+
+class InvalidPriority(DagParamError):
+    code = "InvalidPriority"
+
+
+class InvalidType(DagParamError):
+    code = "InvalidType"
+
+
+class InvalidJobFailOnInstanceFail(DagParamError):
+    code = "InvalidJobFailOnInstanceFail"
+
+
+class InvalidClusterId(DagParamError):
+    code = "InvalidClusterId"
+
+
+class InvalidRunasUser(DagParamError):
+    code = "InvalidRunasUser"
+
+
+class InvalidDAG(DagParamError):
+    code = "InvalidDAG"
+
+
+class InvalidTasks(DagParamError):
+    code = "InvalidTasks"
+
+
+class InvalidDependencies(DagParamError):
+    code = "InvalidDependencies"
+
+
+class InvalidParameters(DagParamError):
+    code = "InvalidParameters"
+
+
+class InvalidCommand(DagParamError):
+    code = "InvalidCommand"
+
+
+class InvalidCommandLine(DagParamError):
+    code = "InvalidCommandLine"
+
+
+class InvalidEnvVars(DagParamError):
+    code = "InvalidEnvVars"
+
+
+class InvalidInstanceCount(DagParamError):
+    code = "InvalidInstanceCount"
+
+
+class InvalidMaxRetryCount(DagParamError):
+    code = "InvalidMaxRetryCount"
+
+
+class InvalidTimeout(DagParamError):
+    code = "InvalidTimeout"
+
+
+class InvalidStdoutRedirectPath(DagParamError):
+    code = "InvalidStdoutRedirectPath"
+
+
+class InvalidStderrRedirectPath(DagParamError):
+    code = "InvalidStderrRedirectPath"
+
+
+class InvalidHttpBody(DagParamError):
+    code = "InvalidHttpBody"
+
+
+class DagMissingParam(ClientError):
+    """``Missing{Parameter}``: "{Parameter} is mandatory for this action." (400)."""
+    code = "MissingParameter"
+    http_status = 400
+
+    def __init__(self, field: str):
+        param = field.rsplit(".", 1)[-1]
+        super().__init__(f"{param} is mandatory for this action.", field=field)
+        self.code = f"Missing{param}"
+
+
+class DagQuotaExhausted(ClientError):
+    """``QuotaExhausted.{Quota}`` (403): MaxInstanceTimeout, MaxJobTaskCount, MaxTaskInstanceCount."""
+    code = "QuotaExhausted"
+    http_status = 403
+
+    def __init__(self, quota: str, value: int, field: str):
+        super().__init__(f"The {quota} ({value}) quota is exhausted.", field=field)
+        self.code = f"QuotaExhausted.{quota}"

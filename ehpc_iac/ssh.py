@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import shlex
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -17,26 +18,49 @@ class CommandResult:
 
 
 class SSHNode:
-    def __init__(self, address: str, key_file: Path, user: str = "root", port: int = 22, timeout: float = 10):
+    """One node over SSH. ``pooled`` nodes belong to a connection pool: ``close`` leaves the
+    connection open for the next caller (``shutdown`` really closes it)."""
+
+    def __init__(self, address: str, key_file: Path, user: str = "root", port: int = 22, timeout: float = 10,
+                 pooled: bool = False):
         self.address, self.key_file, self.user, self.port, self.timeout = address, key_file, user, port, timeout
+        self.pooled = pooled
         self._client: paramiko.SSHClient | None = None
+        self._lock = threading.Lock()
 
     def _connect(self) -> paramiko.SSHClient:
-        if self._client is None:
-            c = paramiko.SSHClient()
-            # Host keys are generated per node at first boot on a private network; the
-            # cluster key authenticates us, there is nothing to pin against yet.
-            c.set_missing_host_key_policy(paramiko.AutoAddPolicy())
-            c.connect(self.address, port=self.port, username=self.user,
-                      pkey=paramiko.Ed25519Key.from_private_key_file(str(self.key_file)),
-                      timeout=self.timeout, allow_agent=False, look_for_keys=False)
-            self._client = c
-        return self._client
+        with self._lock:
+            t = self._client.get_transport() if self._client is not None else None
+            if self._client is not None and (t is None or not t.is_active()):
+                self._client.close()  # the node restarted or the connection dropped: reconnect
+                self._client = None
+            if self._client is None:
+                self._client = self._open()
+            return self._client
+
+    def _open(self) -> paramiko.SSHClient:
+        c = paramiko.SSHClient()
+        # Host keys are generated per node at first boot on a private network; the
+        # cluster key authenticates us, there is nothing to pin against yet.
+        c.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+        c.connect(self.address, port=self.port, username=self.user,
+                  pkey=paramiko.Ed25519Key.from_private_key_file(str(self.key_file)),
+                  timeout=self.timeout, allow_agent=False, look_for_keys=False)
+        return c
+
+    def _exec(self, cmd: str, timeout: float):
+        try:
+            return self._connect().exec_command(cmd, timeout=timeout)
+        except (paramiko.SSHException, EOFError, OSError):
+            if not self.pooled:
+                raise
+            self.shutdown()  # a pooled connection went stale (node restarted): one fresh try
+            return self._connect().exec_command(cmd, timeout=timeout)
 
     def run(self, argv: Sequence[str], timeout: float = 60, stdin: str | None = None) -> CommandResult:
         """Run argv on the node; arguments are quoted, so nothing is interpreted by a shell."""
         cmd = " ".join(shlex.quote(a) for a in argv)
-        _in, out, err = self._connect().exec_command(cmd, timeout=timeout)
+        _in, out, err = self._exec(cmd, timeout)
         if stdin is not None:
             _in.write(stdin)
             _in.channel.shutdown_write()
@@ -44,12 +68,44 @@ class SSHNode:
         return CommandResult(out.channel.recv_exit_status(), o, e)
 
     def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+        if not self.pooled:
+            self.shutdown()
+
+    def shutdown(self) -> None:
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
 
     def __enter__(self) -> "SSHNode":
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+class SSHPool:
+    """Open connections to nodes, reused across operations (a handshake costs ~100 ms)."""
+
+    def __init__(self):
+        self._nodes: dict[tuple, SSHNode] = {}
+        self._lock = threading.Lock()
+
+    def node(self, address: str, key_file: Path, port: int = 22, user: str = "root", timeout: float = 10) -> SSHNode:
+        key = (address, port, user, str(key_file))
+        with self._lock:
+            n = self._nodes.get(key)
+            if n is None:
+                n = self._nodes[key] = SSHNode(address, key_file, user=user, port=port, timeout=timeout, pooled=True)
+            return n
+
+    def forget(self) -> None:
+        """Drop every connection without using it (a forked child must not share its parent's)."""
+        with self._lock:
+            self._nodes = {}
+
+    def close(self) -> None:
+        with self._lock:
+            nodes, self._nodes = list(self._nodes.values()), {}
+        for n in nodes:
+            n.shutdown()

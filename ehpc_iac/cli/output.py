@@ -74,8 +74,9 @@ def render(action: str, resp: dict[str, Any], output: str) -> str:
     if rows == []:
         return f"{action}: none (total {resp.get('TotalCount', 0)})"
     if rows is not None:
-        preferred = [c for c in ("Id", "Name", "Status", "DeployMode", "SchedulerType", "Count",
-                                 "InstanceType", "CreateTime") if c in rows[0]]
+        preferred = [c for c in ("Id", "HostName", "Name", "Status", "Roles", "Owner", "State", "DeployMode",
+                                 "SchedulerType", "Count", "InstanceType", "JobQueue", "PrivateIpAddress",
+                                 "CreateTime", "SubmitTime") if c in rows[0]]
         cols = preferred if len(preferred) >= 3 else [c for c, v in rows[0].items()
                                                       if not isinstance(v, dict)][:8]
         t = Table(caption=f"{action}: {resp.get('TotalCount', len(rows))} in total")

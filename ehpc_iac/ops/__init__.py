@@ -16,9 +16,11 @@ from .users import UserOps
 from .nodes import NodeOps
 from .queues import QueueOps
 from .jobs import JobOps
+from .dag import DagJobOps  # DAG jobs (seed 002)
+from .job_templates import JobTemplateOps
 
 
-class Ehpc(JobOps, NodeOps, VolumeOps, CommandOps, LogOps, UserOps, QueueOps, ClusterOps):
+class Ehpc(DagJobOps, JobTemplateOps, JobOps, NodeOps, VolumeOps, CommandOps, LogOps, UserOps, QueueOps, ClusterOps):
     """All operations implemented so far."""
 
 

@@ -20,7 +20,6 @@ from ..spec import ClusterSpec, load_cluster_spec
 from ..spec.requests import (DeleteClusterRequest, DescribeClusterRequest, ListClustersMetaRequest,
                              ListClustersRequest, ModifyClusterAttributesRequest, StartClusterRequest,
                              StopClusterRequest)
-from ..ssh import SSHNode
 from .lock import ClusterLock, cluster_lock
 from .core import (CREATING, EXCEPTION, INIT, RELEASING, RUNNING, STOPPED, UNINIT, OpsCore,
                    new_request_id)
@@ -163,8 +162,7 @@ class ClusterOps(OpsCore):
         primary = nodes[rec.plan.schedulers[0].hostname]
         if not primary.address:
             raise SchedulerError(f"the scheduler node {primary.hostname} is not reachable ({primary.status})")
-        return SlurmAdapter(SSHNode(primary.address, self.access(rec.id).private_key_file, port=primary.port,
-                                    timeout=3))
+        return SlurmAdapter(self.ssh_to(rec.id, primary))
 
     def _used_resources(self, rec: ClusterRecord, nodes) -> Optional[dict[str, int]]:
         try:

@@ -16,6 +16,7 @@ from ..configure import AnsibleConfigurator, ensure_cluster_key
 from ..engines import Access, Engine, Progress, get_engine, no_progress
 from ..errors import ClusterNotFound, ConflictOpt, EhpcError, InvalidClusterStatus, ObjectNotFound, UnknownError
 from ..spec import parse
+from ..ssh import SSHNode, SSHPool
 from .lock import ClusterLock, is_locked, lock_holder
 from .state import ClusterRecord, StateStore, default_home
 
@@ -43,6 +44,7 @@ class OpsCore:
         such as the CLI: a detached child carries on after the command returns)."""
         self.home = Path(home) if home else default_home()
         self.async_mode = async_mode
+        self.ssh_pool = SSHPool()
         self.state = StateStore(self.home)
         self._engine_factory = engine_factory
         self._engines: dict[str, Engine] = {}
@@ -92,6 +94,10 @@ class OpsCore:
 
     def access(self, cluster_id: str) -> Access:
         return ensure_cluster_key(self.state.cluster_dir(cluster_id) / "ssh", f"ehpc-iac@{cluster_id}")
+
+    def ssh_to(self, cluster_id: str, node) -> SSHNode:
+        """A pooled connection to a node (``NodeOutput``) of the cluster, as root with its key."""
+        return self.ssh_pool.node(node.address, self.access(cluster_id).private_key_file, port=node.port, timeout=5)
 
     def log_dir(self, cluster_id: str) -> Path:
         return self.state.cluster_dir(cluster_id) / "logs"
@@ -187,6 +193,7 @@ class OpsCore:
             os.dup2(fd, 2)
             self.state = StateStore(self.home)
             self._engines = {}
+            self.ssh_pool.forget()
             _swallow(run)(no_progress)
             code = 0
         finally:

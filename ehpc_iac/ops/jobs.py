@@ -27,7 +27,6 @@ from ..scheduler.base import (ACTIVE_STATES, FAILED, FINISHED, JOB_STATES, QUEUE
 from ..scheduler.slurm_jobs import SlurmJobs
 from ..spec.jobs import (CreateJobRequest, DeleteJobsRequest, DescribeJobRequest, GetJobLogRequest, ListJobsRequest,
                          RerunJobsRequest, StopJobsRequest, SubmitJobRequest)
-from ..ssh import SSHNode
 from .clusters import ClusterOps
 from .core import RUNNING as CLUSTER_RUNNING, new_request_id
 from .jobs_state import JobStore
@@ -63,7 +62,7 @@ class JobOps(ClusterOps):
         node = nodes[host]
         if not node.address:
             raise ObjectNotFound(f"the node {host} that submits jobs is not reachable ({node.status})")
-        return SlurmJobs(SSHNode(node.address, self.access(rec.id).private_key_file, port=node.port, timeout=5))
+        return SlurmJobs(self.ssh_to(rec.id, node))
 
     def _jobs_cluster(self, cluster_id: str, operation: str) -> ClusterRecord:
         rec = self._cluster(cluster_id)

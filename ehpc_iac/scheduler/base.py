@@ -34,6 +34,8 @@ class JobRequest:
     cpus_per_task: Optional[int] = None
     mem: Optional[str] = None                # Slurm --mem value, e.g. "512M"
     time_limit: Optional[str] = None         # Slurm -t value, e.g. "01:00:00"
+    dependency: Optional[str] = None         # Slurm --dependency value, e.g. "afterok:12:13"
+    kill_on_invalid_dep: Optional[bool] = None   # cancel the job when its dependency can never be satisfied
 
 
 @dataclass

@@ -70,6 +70,10 @@ def sbatch_argv(req: JobRequest) -> list[str]:
         a.append(f"--mem={req.mem}")
     if req.time_limit:
         a.append(f"--time={req.time_limit}")
+    if req.dependency:
+        a.append(f"--dependency={req.dependency}")
+    if req.kill_on_invalid_dep is not None:
+        a.append(f"--kill-on-invalid-dep={'yes' if req.kill_on_invalid_dep else 'no'}")
     return a
 
 

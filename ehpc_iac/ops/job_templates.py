@@ -1,0 +1,163 @@
+"""Job template operations: CreateJobTemplate, EditJobTemplate, ListJobTemplates, DeleteJobTemplates,
+and ``submit_job_from_template``.
+
+Templates belong to a cluster and live in the state database (ops/job_templates_state.py). A
+template is validated by SubmitJob's own request model (spec/job_templates.py subclasses it), and
+the checks that need the cluster are SubmitJob's too: RunasUser (when given) must be a cluster
+user and not root, Queue one of the cluster's queues, paths inside the user's home or /tmp.
+Nothing is stored when a check fails.
+
+E-HPC's SubmitJob has no TemplateId parameter (its console fills the submit form from a
+template), so submitting from a template is its own operation, ``submit_job_from_template``
+(CLI ``submit-job-from-template``): ClusterId, TemplateId, and any SubmitJob parameter. The
+template's fields are the defaults, the request's fields override them, and the result goes
+through ``submit_job`` unchanged (same validation, same cluster checks, same record).
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping, Optional
+
+from ..errors import InvalidParams, ObjectNotFound
+from ..spec import parse
+from ..spec.job_templates import (CreateJobTemplateRequest, DeleteJobTemplatesRequest, JobTemplate,
+                                  ListJobTemplatesRequest, TemplateRequest, template_view)
+from ..spec.params import unflatten
+from .core import new_request_id
+from .job_templates_state import JobTemplateStore
+from .jobs import JobOps
+from .state import ClusterRecord
+
+_ID_KEYS = ("ClusterId", "TemplateId", "RegionId")
+
+
+def _raw(params: Optional[Mapping[str, Any]], kwargs: dict[str, Any]) -> dict[str, Any]:
+    data = dict(params or {})
+    data.update(kwargs)
+    data.pop("Action", None)
+    data.pop("Version", None)
+    return unflatten(data)
+
+
+class JobTemplateOps(JobOps):
+
+    @property
+    def job_templates(self) -> JobTemplateStore:
+        if getattr(self, "_job_templates", None) is None or self._job_templates.state is not self.state:
+            self._job_templates = JobTemplateStore(self.state)
+        return self._job_templates
+
+    # --- helpers ------------------------------------------------------------------
+    def _template(self, rec: ClusterRecord, template_id: str) -> dict[str, Any]:
+        row = self.job_templates.get(rec.id, template_id)
+        if row is None:
+            raise ObjectNotFound(f"The job template {template_id} does not exist in cluster {rec.id} (TemplateId).",
+                                 field="TemplateId")
+        return row
+
+    def _check_template(self, rec: ClusterRecord, t: JobTemplate) -> None:
+        """SubmitJob's cluster checks, for the fields the template has."""
+        self._check_queue(rec, t.JobQueue, "Queue")
+        if not t.RunasUser:
+            return
+        self._check_runas(rec, t.RunasUser, None, "RunasUser")
+        for f in ("StdoutRedirectPath", "StderrRedirectPath", "PackagePath"):
+            self._user_path(t.RunasUser, getattr(t, f), f)
+        if t.InputFileUrl and not t.InputFileUrl.startswith(("http://", "https://")):
+            self._user_path(t.RunasUser, t.InputFileUrl, "InputFileUrl")
+
+    def _ids(self, raw: dict[str, Any]) -> TemplateRequest:
+        return parse(TemplateRequest, {k: raw[k] for k in _ID_KEYS if k in raw})
+
+    # --- CreateJobTemplate ----------------------------------------------------------
+    def create_job_template(self, params: Optional[Mapping[str, Any]] = None, /, **kwargs: Any) -> dict[str, Any]:
+        req = self._request(CreateJobTemplateRequest, params, kwargs)
+        rec = self._cluster(req.ClusterId)
+        self._check_template(rec, req)
+        tid = self.job_templates.add(rec.id, req.stored_fields())
+        self.state.add_log(rec.id, new_request_id(), "CreateJobTemplate", "info",
+                           f"job template {tid} ({req.Name}) created")
+        return {"RequestId": new_request_id(), "TemplateId": tid}
+
+    # --- EditJobTemplate --------------------------------------------------------------
+    def edit_job_template(self, params: Optional[Mapping[str, Any]] = None, /, **kwargs: Any) -> dict[str, Any]:
+        """The given fields replace the template's; absent fields keep their value; a field given as
+        null or "" is cleared. The result is validated as a whole, like CreateJobTemplate."""
+        raw = _raw(params, kwargs)
+        ids = self._ids(raw)
+        rec = self._cluster(ids.ClusterId)
+        row = self._template(rec, ids.TemplateId)
+        changes = {k: v for k, v in raw.items() if k not in _ID_KEYS}
+        merged = dict(row["fields"])
+        if "Queue" in changes:
+            merged.pop("JobQueue", None)
+        for k, v in changes.items():
+            if v is None or v == "":
+                merged.pop("JobQueue" if k == "Queue" else k, None)
+            else:
+                merged[k] = v
+        req = parse(CreateJobTemplateRequest, {"ClusterId": rec.id, **merged})
+        self._check_template(rec, req)
+        self.job_templates.replace(rec.id, ids.TemplateId, req.stored_fields())
+        self.state.add_log(rec.id, new_request_id(), "EditJobTemplate", "info",
+                           f"job template {ids.TemplateId} ({req.Name}) edited")
+        return {"RequestId": new_request_id(), "TemplateId": ids.TemplateId}
+
+    # --- ListJobTemplates ---------------------------------------------------------------
+    def list_job_templates(self, params: Optional[Mapping[str, Any]] = None, /, **kwargs: Any) -> dict[str, Any]:
+        """The cluster's templates, oldest first; ``Name`` keeps those with exactly that name."""
+        req = self._request(ListJobTemplatesRequest, params, kwargs)
+        rec = self._cluster(req.ClusterId)
+        rows = self.job_templates.all(rec.id, req.Name or None)
+        start = (req.PageNumber - 1) * req.PageSize
+        views = [template_view(r["id"], r["fields"]) for r in rows[start:start + req.PageSize]]
+        return {"RequestId": new_request_id(), "TotalCount": len(rows), "PageNumber": req.PageNumber,
+                "PageSize": req.PageSize, "Templates": {"JobTemplates": views}}
+
+    # --- DeleteJobTemplates ---------------------------------------------------------------
+    def delete_job_templates(self, params: Optional[Mapping[str, Any]] = None, /, **kwargs: Any) -> dict[str, Any]:
+        """All the listed templates or none: an unknown id is ObjectNotFound naming Templates.N.Id."""
+        req = self._request(DeleteJobTemplatesRequest, params, kwargs)
+        rec = self._cluster(req.ClusterId)
+        ids = [t.Id for t in req.Templates]
+        for i, tid in enumerate(ids, start=1):
+            if tid in ids[:i - 1]:
+                raise InvalidParams(f"Templates.{i}.Id", f"the template {tid} is listed more than once")
+        missing = self.job_templates.delete(rec.id, ids)
+        if missing:
+            i = ids.index(missing[0]) + 1
+            raise ObjectNotFound(f"The job template {missing[0]} does not exist in cluster {rec.id} "
+                                 f"(Templates.{i}.Id); nothing was deleted.", field=f"Templates.{i}.Id")
+        self.state.add_log(rec.id, new_request_id(), "DeleteJobTemplates", "info",
+                           f"job templates deleted: {', '.join(ids)}")
+        return {"RequestId": new_request_id()}
+
+    # --- submitting from a template ---------------------------------------------------------
+    def submit_job_from_template(self, params: Optional[Mapping[str, Any]] = None, /,
+                                 **kwargs: Any) -> dict[str, Any]:
+        """SubmitJob with the template's fields as defaults: ClusterId, TemplateId and any SubmitJob
+        parameter (``Queue`` is accepted for JobQueue, ``WithUnzipCmd`` as in the template);
+        parameters given as null are ignored. Returns SubmitJob's response (JobId)."""
+        raw = _raw(params, kwargs)
+        ids = self._ids(raw)
+        rec = self._cluster(ids.ClusterId)
+        row = self._template(rec, ids.TemplateId)
+        overrides = {k: v for k, v in raw.items() if k not in _ID_KEYS and v is not None}
+        if "Queue" in overrides:
+            q = overrides.pop("Queue")
+            if overrides.get("JobQueue") not in (None, q):
+                raise InvalidParams("Queue", "Queue and JobQueue name the same setting; give one of them")
+            overrides["JobQueue"] = q
+        merged = {**row["fields"], **overrides}
+        with_unzip = merged.pop("WithUnzipCmd", None)
+        if with_unzip is not None and not isinstance(with_unzip, bool):
+            with_unzip = parse(JobTemplate, {"ClusterId": rec.id, "Name": "x", "CommandLine": "x",
+                                             "WithUnzipCmd": with_unzip}).WithUnzipCmd
+        if with_unzip is False:
+            merged.pop("UnzipCmd", None)
+        merged["ClusterId"] = rec.id
+        if "RegionId" in raw:
+            merged["RegionId"] = raw["RegionId"]
+        return self.submit_job(merged)
+
+
+__all__ = ["JobTemplateOps"]
