@@ -98,7 +98,7 @@ def cli(ctx: click.Context, home: Optional[str], quiet: bool) -> None:
 @click.option("--application", "apps", multiple=True, help="Application tag (repeatable).")
 @click.option("--post-install-script", "scripts", multiple=True, help="Script path or URL (repeatable).")
 @click.option("--password-stdin", is_flag=True, help="Read the root password from standard input.")
-@click.option("--engine", "Engine", type=click.Choice(["docker"]), help="Engine that makes the machines.")
+@click.option("--engine", "Engine", type=click.Choice(["docker", "pulumi", "hosts"]), help="Engine that makes the machines.")
 @click.option("--dryrun", "DryRun", is_flag=True, default=None,
               help="Validate and show the nodes that would be made; create nothing.")
 @click.option("--async", "Async", is_flag=True, default=None,

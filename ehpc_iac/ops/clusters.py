@@ -13,10 +13,12 @@ from typing import Any, Mapping, Optional
 
 from ..configure import sha512_crypt
 from ..engines import Progress, no_progress
-from ..errors import EngineError, EngineUnavailable, InvalidParams, SchedulerError
+from ..errors import EngineError, EngineUnavailable, InvalidOpt, InvalidParams, SchedulerError
 from ..plan import ClusterPlan, plan_cluster, random_cluster_id
 from ..scheduler import SlurmAdapter
+from ..engines.hosts import adopt_hosts_key, hosts_access
 from ..spec import ClusterSpec, load_cluster_spec
+from ..spec.hosts import HOSTS_LABEL, check_hosts_against_plan, hosts_label, parse_hosts, pop_hosts
 from ..spec.requests import (DeleteClusterRequest, DescribeClusterRequest, ListClustersMetaRequest,
                              ListClustersRequest, ModifyClusterAttributesRequest, StartClusterRequest,
                              StopClusterRequest)
@@ -36,15 +38,20 @@ class ClusterOps(OpsCore):
         data.pop("Action", None)
         data.pop("Version", None)
         engine_name = data.pop("Engine", "docker")
+        hosts_raw = pop_hosts(data)
         dry_run = _bool_param(data.pop("DryRun", False), "DryRun")
         async_ = _bool_param(data.pop("Async", False), "Async")
         spec = load_cluster_spec(data)
+        hosts = self._check_hosts_input(engine_name, hosts_raw, spec)
         request_id = new_request_id()
         if dry_run:
             self._check_create_inputs(spec)
             self.engine(engine_name).check()
-            return {"RequestId": request_id, "DryRun": True,
-                    "Plan": plan_view(plan_cluster(spec, "ehpc-lo-DRYRUN0000", lambda: "(assigned at create)"))}
+            out = {"RequestId": request_id, "DryRun": True,
+                   "Plan": plan_view(plan_cluster(spec, "ehpc-lo-DRYRUN0000", lambda: "(assigned at create)"))}
+            if hosts is not None:
+                out["HostsPublicKey"] = hosts_access(self.home).public_key
+            return out
         if spec.ClientToken:
             earlier = self.state.find_by_token(spec.ClientToken)
             if earlier is not None:
@@ -52,9 +59,14 @@ class ClusterOps(OpsCore):
         authorized = self._check_create_inputs(spec)
         engine = self.engine(engine_name)
         engine.check()  # Docker missing or stopped: say so before anything is recorded
+        if hosts is not None and hasattr(engine, "check_hosts"):
+            # existing machines must answer with the hosts key before anything is recorded
+            engine.check_hosts(hosts, hosts_access(self.home))
 
         cluster_id = random_cluster_id(spec.RegionId)
         plan = plan_cluster(spec, cluster_id)
+        if hosts is not None:
+            plan = plan.replace(labels={**plan.labels, HOSTS_LABEL: hosts_label(hosts)})
         rec = ClusterRecord(
             id=cluster_id, name=spec.Name, description=spec.Description, status=UNINIT, status_reason="",
             engine=engine_name, spec=spec.public_dict(), plan=plan,
@@ -63,6 +75,8 @@ class ClusterOps(OpsCore):
         lock = ClusterLock(self.home / "locks", cluster_id, "CreateCluster").acquire()
         try:
             self.state.insert_cluster(rec)
+            if hosts is not None:
+                adopt_hosts_key(self.home, self.state.cluster_dir(cluster_id) / "ssh")
             if authorized:
                 d = self.state.cluster_dir(cluster_id)
                 d.mkdir(parents=True, exist_ok=True)
@@ -73,6 +87,26 @@ class ClusterOps(OpsCore):
         self._operation(rec, "CreateCluster", lambda step: self._provision(rec, step), progress=progress,
                         async_=async_, request_id=request_id, lock=lock)
         return {"RequestId": request_id, "ClusterId": cluster_id, "TaskId": request_id}
+
+    def _require_powered(self, rec: ClusterRecord, operation: str) -> None:
+        """Engines that do not power their machines (hosts) refuse before anything is recorded."""
+        if getattr(self.engine(rec.engine), "powers_machines", True) is False:
+            raise InvalidOpt(f"{operation} is not possible with the {rec.engine} engine: the machines are the "
+                             "admin's existing machines and are not powered by ehpc-iac", field="ClusterId")
+
+    @staticmethod
+    def _check_hosts_input(engine_name: str, hosts_raw, spec: ClusterSpec):
+        """``Hosts`` goes with ``Engine: hosts`` only; checked against the plan's host names."""
+        if engine_name != "hosts":
+            if hosts_raw is not None:
+                raise InvalidParams("Hosts", "is only for Engine: hosts (existing machines)")
+            return None
+        if hosts_raw is None:
+            raise InvalidParams("Hosts", "Engine: hosts needs Hosts: one {HostName, Address} per planned node")
+        hosts = parse_hosts(hosts_raw)
+        planned = plan_cluster(spec, "ehpc-lo-HOSTS00000", lambda: "i-hosts")
+        check_hosts_against_plan(hosts, [(n.hostname, n.roles) for n in planned.nodes])
+        return hosts
 
     def _check_create_inputs(self, spec: ClusterSpec) -> str:
         """Checks that need the file system; returns the key pair's public key (or '')."""
@@ -203,6 +237,7 @@ class ClusterOps(OpsCore):
         req = self._request(StopClusterRequest, params, kwargs)
         rec = self._cluster(req.ClusterId)
         self._require_status(rec, "StopCluster", (RUNNING, EXCEPTION))
+        self._require_powered(rec, "StopCluster")
 
         def body(step: Progress) -> None:
             self.engine(rec.engine).stop(rec.plan, step)
@@ -216,6 +251,7 @@ class ClusterOps(OpsCore):
         req = self._request(StartClusterRequest, params, kwargs)
         rec = self._cluster(req.ClusterId)
         self._require_status(rec, "StartCluster", (STOPPED,))
+        self._require_powered(rec, "StartCluster")
 
         def body(step: Progress) -> None:
             nodes = self.engine(rec.engine).start(rec.plan, step)

@@ -62,7 +62,10 @@ class OpsCore:
     # --- lookups ----------------------------------------------------------------
     def engine(self, name: str) -> Engine:
         if name not in self._engines:
-            self._engines[name] = self._engine_factory(name)
+            engine = self._engine_factory(name)
+            if hasattr(engine, "home"):  # engines that keep state (pulumi) keep it under our home
+                engine.home = self.home
+            self._engines[name] = engine
         return self._engines[name]
 
     def _cluster(self, cluster_id: str) -> ClusterRecord:

@@ -269,6 +269,7 @@ class NodeOps(ClusterOps):
 
     def _begin_nodes(self, req, operation: str):
         rec = self._cluster(req.ClusterId)
+        self._require_powered(rec, operation)
         roles = (COMPUTE, LOGIN)
         self._resolve(rec.plan, req.Instance, roles, operation)
         if getattr(req, "Role", None) and req.Role not in roles:
