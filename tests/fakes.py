@@ -5,6 +5,7 @@ from ehpc_iac.configure import ConfigureResult
 from ehpc_iac.engines.fake import FakeEngine
 from ehpc_iac.errors import ConfigureError
 from ehpc_iac.ops import Ehpc
+from ehpc_iac.scheduler.base import QUEUED, STOPPED, JobInfo, JobScheduler
 
 
 class FakeConfigurator:
@@ -32,3 +33,62 @@ def conf():
 @pytest.fixture
 def ehpc(tmp_path, fake, conf):
     return Ehpc(tmp_path / "home", engine_factory=lambda name: fake, configurator=conf)
+
+
+class FakeJobs(JobScheduler):
+    def __init__(self):
+        self.submitted, self.jobs, self.calls, self.fail = [], {}, [], {}
+        self.next = 100
+        self.files = {}
+
+    def submit(self, req):
+        self.next += 1
+        jid = str(self.next)
+        self.submitted.append(req)
+        self.jobs[jid] = JobInfo(id=jid, name=req.name or "", owner=req.user, state=QUEUED, raw_state="PENDING",
+                                 queue=req.queue or "comp", rerunable=req.rerunable)
+        return jid
+
+    def list_jobs(self, owner=None):
+        return [j for j in self.jobs.values() if owner is None or j.owner == owner]
+
+    def describe(self, job_id):
+        return self.jobs.get(job_id)
+
+    def log(self, job_id, path, offset, size, user="root"):
+        self.calls.append(("log", path, user))
+        return self.files.get(path, "")[offset:offset + size]
+
+    def _act(self, name, ids, state):
+        self.calls.append((name, list(ids)))
+        for i in ids:
+            if i not in self.fail:
+                self.jobs[i].state, self.jobs[i].raw_state = state
+        return {i: self.fail[i] for i in ids if i in self.fail}
+
+    def stop(self, ids):
+        return self._act("stop", ids, (STOPPED, "CANCELLED"))
+
+    def rerun(self, ids):
+        return self._act("rerun", ids, (QUEUED, "PENDING"))
+
+    def delete(self, ids):
+        self.calls.append(("delete", list(ids)))
+        for i in ids:
+            self.jobs.pop(i, None)
+        return {}
+
+
+@pytest.fixture
+def sched(ehpc, monkeypatch):
+    """The cluster's job scheduler replaced by a FakeJobs."""
+    s = FakeJobs()
+    monkeypatch.setattr(type(ehpc), "_job_scheduler", lambda self, rec: s)
+    return s
+
+
+def cluster_with_user(ehpc, name: str, computes: int = 1) -> str:
+    """A Tiny cluster with the NIS user carol, for the job tests."""
+    cid = ehpc.create_cluster({"Name": name, "DeployMode": "Tiny", "EcsOrder.Compute.Count": computes})["ClusterId"]
+    ehpc.add_users(ClusterId=cid, User=[{"Name": "carol", "Password": "Carl0s!pass"}])
+    return cid

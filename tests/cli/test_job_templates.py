@@ -5,7 +5,7 @@ import pytest
 from click.testing import CliRunner
 
 from ehpc_iac.cli.main import cli
-from tests.ops.test_jobs import FakeJobs
+from tests.fakes import cluster_with_user
 
 
 def run(ehpc, *args, input=None):
@@ -13,17 +13,8 @@ def run(ehpc, *args, input=None):
 
 
 @pytest.fixture
-def sched(ehpc, monkeypatch):
-    s = FakeJobs()
-    monkeypatch.setattr(type(ehpc), "_job_scheduler", lambda self, rec: s)
-    return s
-
-
-@pytest.fixture
 def cid(ehpc):
-    cid = ehpc.create_cluster({"Name": "demo", "DeployMode": "Tiny"})["ClusterId"]
-    ehpc.add_users(ClusterId=cid, User=[{"Name": "carol", "Password": "Carl0s!pass"}])
-    return cid
+    return cluster_with_user(ehpc, "demo")
 
 
 def templates(ehpc, cid, *args):

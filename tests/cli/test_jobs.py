@@ -5,18 +5,10 @@ import pytest
 from click.testing import CliRunner
 
 from ehpc_iac.cli.main import cli
-from tests.ops.test_jobs import FakeJobs
 
 
 def run(ehpc, *args, input=None):
     return CliRunner().invoke(cli, ["-q", *args], obj={"ops": ehpc}, input=input)
-
-
-@pytest.fixture
-def sched(ehpc, monkeypatch):
-    s = FakeJobs()
-    monkeypatch.setattr(type(ehpc), "_job_scheduler", lambda self, rec: s)
-    return s
 
 
 @pytest.fixture

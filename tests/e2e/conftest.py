@@ -33,6 +33,15 @@ def sinfo_states(container: str) -> dict[str, str]:
     return {line.split()[0]: line.split()[1] for line in out.splitlines() if line.strip()}
 
 
+def cluster_with_user(ehpc, spec: dict, user: str, password: str):
+    """Module fixture body: a cluster with one NIS user, deleted at the end (if a test did not)."""
+    cid = ehpc.create_cluster(spec)["ClusterId"]
+    ehpc.add_users({"ClusterId": cid, "User.1.Name": user, "User.1.Password": password})
+    yield cid
+    if ehpc.state.get_cluster(cid):
+        ehpc.delete_cluster(ClusterId=cid)
+
+
 @pytest.fixture(scope="session")
 def home(tmp_path_factory):
     return tmp_path_factory.mktemp("ehpc-home")

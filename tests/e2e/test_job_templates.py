@@ -9,7 +9,7 @@ import pytest
 
 from ehpc_iac.errors import EhpcError
 
-from .conftest import dexec
+from .conftest import cluster_with_user, dexec
 
 SPEC = {"Name": "e2e-tmpl", "DeployMode": "Tiny", "EcsOrder": {"Compute": {"Count": 1}}}
 PW = "Carl0s!pass"
@@ -17,11 +17,7 @@ PW = "Carl0s!pass"
 
 @pytest.fixture(scope="module")
 def cluster(ehpc):
-    cid = ehpc.create_cluster(SPEC)["ClusterId"]
-    ehpc.add_users({"ClusterId": cid, "User.1.Name": "carol", "User.1.Password": PW})
-    yield cid
-    if ehpc.state.get_cluster(cid):
-        ehpc.delete_cluster(ClusterId=cid)
+    yield from cluster_with_user(ehpc, SPEC, "carol", PW)
 
 
 def mgr(cid):

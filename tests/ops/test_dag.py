@@ -7,21 +7,12 @@ from ehpc_iac.errors import EhpcError
 from ehpc_iac.scheduler.base import FAILED, FINISHED, RUNNING, STOPPED, JobInfo
 from ehpc_iac.scheduler.slurm_jobs import build_script, sbatch_argv
 
-from .test_jobs import FakeJobs
-
-
-@pytest.fixture
-def sched(ehpc, monkeypatch):
-    s = FakeJobs()
-    monkeypatch.setattr(type(ehpc), "_job_scheduler", lambda self, rec: s)
-    return s
+from tests.fakes import cluster_with_user
 
 
 @pytest.fixture
 def cid(ehpc):
-    cid = ehpc.create_cluster({"Name": "d1", "DeployMode": "Tiny", "EcsOrder.Compute.Count": 2})["ClusterId"]
-    ehpc.add_users(ClusterId=cid, User=[{"Name": "carol", "Password": "Carl0s!pass"}])
-    return cid
+    return cluster_with_user(ehpc, "d1", 2)
 
 
 def t(cmd="true", **kw):

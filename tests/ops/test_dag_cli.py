@@ -7,7 +7,7 @@ from click.testing import CliRunner
 from ehpc_iac.cli.main import cli
 from ehpc_iac.scheduler.base import FINISHED
 
-from .test_jobs import FakeJobs
+from tests.fakes import cluster_with_user
 
 
 def run(ehpc, *args, input=None):
@@ -15,17 +15,8 @@ def run(ehpc, *args, input=None):
 
 
 @pytest.fixture
-def sched(ehpc, monkeypatch):
-    s = FakeJobs()
-    monkeypatch.setattr(type(ehpc), "_job_scheduler", lambda self, rec: s)
-    return s
-
-
-@pytest.fixture
 def cid(ehpc):
-    cid = ehpc.create_cluster({"Name": "dc", "DeployMode": "Tiny", "EcsOrder.Compute.Count": 1})["ClusterId"]
-    ehpc.add_users(ClusterId=cid, User=[{"Name": "carol", "Password": "Carl0s!pass"}])
-    return cid
+    return cluster_with_user(ehpc, "dc", 1)
 
 
 YAML = """\

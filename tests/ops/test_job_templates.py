@@ -7,21 +7,12 @@ import pytest
 
 from ehpc_iac.errors import EhpcError
 from ehpc_iac.ops.job_templates_state import JobTemplateStore
-from tests.ops.test_jobs import FakeJobs
-
-
-@pytest.fixture
-def sched(ehpc, monkeypatch):
-    s = FakeJobs()
-    monkeypatch.setattr(type(ehpc), "_job_scheduler", lambda self, rec: s)
-    return s
+from tests.fakes import cluster_with_user
 
 
 @pytest.fixture
 def cid(ehpc):
-    cid = ehpc.create_cluster({"Name": "t1", "DeployMode": "Tiny", "EcsOrder.Compute.Count": 1})["ClusterId"]
-    ehpc.add_users(ClusterId=cid, User=[{"Name": "carol", "Password": "Carl0s!pass"}])
-    return cid
+    return cluster_with_user(ehpc, "t1", 1)
 
 
 def create(ehpc, cid, **kw):
