@@ -7,7 +7,7 @@ import pytest
 
 from ehpc_iac.errors import EhpcError
 
-from .conftest import dexec
+from .conftest import cluster_with_user, dexec
 
 SPEC = {"Name": "e2e-jobs", "DeployMode": "Tiny", "EcsOrder": {"Compute": {"Count": 2}}}
 PW = "Carl0s!pass"
@@ -15,11 +15,7 @@ PW = "Carl0s!pass"
 
 @pytest.fixture(scope="module")
 def cluster(ehpc):
-    cid = ehpc.create_cluster(SPEC)["ClusterId"]
-    ehpc.add_users({"ClusterId": cid, "User.1.Name": "carol", "User.1.Password": PW})
-    yield cid
-    if ehpc.state.get_cluster(cid):
-        ehpc.delete_cluster(ClusterId=cid)
+    yield from cluster_with_user(ehpc, SPEC, "carol", PW)
 
 
 def mgr(cid):
@@ -41,12 +37,13 @@ def squeue_count(cid):
 
 
 def test_job_as_nis_user_writes_output_in_home_with_variables(ehpc, cluster):
+    # the output directory must exist before the job starts: Slurm opens the files first
+    dexec(mgr(cluster), "runuser", "-u", "carol", "--", "mkdir", "-p", "/home/carol/out")
     jid = ehpc.submit_job(ClusterId=cluster, RunasUser="carol", RunasUserPassword=PW, Name="hello",
                           CommandLine='echo "user=$(id -un) greet=$GREETING"; echo oops >&2',
                           Variables='[{"Name": "GREETING", "Value": "hi; $(rm -rf ~) `x` there"}]',
                           PostCmdLine="echo post-done", StdoutRedirectPath="/home/carol/out/hello.out",
                           StderrRedirectPath="out/hello.err", Priority=5)["JobId"]
-    dexec(mgr(cluster), "runuser", "-u", "carol", "--", "mkdir", "-p", "/home/carol/out")
     job = wait_state(ehpc, cluster, jid, ("Finished", "Failed"))
     assert job["State"] == "Finished" and job["Owner"] == "carol" and job["Name"] == "hello"
     out = dexec(mgr(cluster), "cat", "/home/carol/out/hello.out")
