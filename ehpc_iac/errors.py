@@ -305,3 +305,79 @@ class DagQuotaExhausted(ClientError):
     def __init__(self, quota: str, value: int, field: str):
         super().__init__(f"The {quota} ({value}) quota is exhausted.", field=field)
         self.code = f"QuotaExhausted.{quota}"
+
+
+# --- the HTTP endpoint: authentication and protocol (Alibaba Cloud's gateway codes) ----------
+class ApiRequestError(ClientError):
+    """A request the HTTP endpoint refuses before any operation runs: signature, keys,
+    replay, protocol. ``code`` and ``http_status`` are those of Alibaba Cloud's API gateway,
+    which the official SDKs recognise."""
+    code = "InvalidParameter"
+    http_status = 400
+
+    def __init__(self, message: str, *, code: str | None = None, http_status: int | None = None,
+                 field: str | None = None):
+        super().__init__(message, field=field)
+        if code:
+            self.code = code
+        if http_status:
+            self.http_status = http_status
+
+
+class SignatureDoesNotMatch(ApiRequestError):
+    """The SDK compares the text after the first ':' of the message with its own string to sign
+    (aliyunsdkcore/client.py); the message therefore ends with the server's string to sign."""
+    code = "SignatureDoesNotMatch"
+    http_status = 400
+
+    def __init__(self, string_to_sign: str):
+        super().__init__("Specified signature is not matched with our calculation. "
+                         f"server string to sign is:{string_to_sign}", field="Signature")
+        self.string_to_sign = string_to_sign
+
+
+class AccessKeyNotFound(ApiRequestError):
+    code = "InvalidAccessKeyId.NotFound"
+    http_status = 404
+
+    def __init__(self):
+        super().__init__("Specified access key is not found.", field="AccessKeyId")
+
+
+class AccessKeyInactive(ApiRequestError):
+    code = "InvalidAccessKeyId.Inactive"
+    http_status = 403
+
+    def __init__(self):
+        super().__init__("Specified access key is disabled.", field="AccessKeyId")
+
+
+class SignatureNonceUsed(ApiRequestError):
+    code = "SignatureNonceUsed"
+    http_status = 400
+
+    def __init__(self):
+        super().__init__("Specified signature nonce was used already.", field="SignatureNonce")
+
+
+class TimestampExpired(ApiRequestError):
+    code = "InvalidTimeStamp.Expired"
+    http_status = 400
+
+    def __init__(self, field: str, value: str):
+        super().__init__(f"Specified time stamp or date value is expired: {field}={value} is more than "
+                         "15 minutes away from the server's time.", field=field)
+
+
+class UnsupportedAction(ApiRequestError):
+    """An E-HPC action ehpc-iac does not implement, or a name that is no action at all."""
+    code = "InvalidAction.NotFound"
+    http_status = 404
+
+    def __init__(self, action: str, version: str, known: bool):
+        what = (f"The E-HPC {version} action {action} is not implemented by ehpc-iac."
+                if known else f"Specified api {action} is not found for version {version}.")
+        super().__init__(what, field="Action")
+        if known:
+            self.code = "UnsupportedOperation"
+            self.http_status = 400

@@ -87,7 +87,7 @@ class QueueOps(ClusterOps):
 
         new_queues(rec.plan)
         return self._queue_operation(rec, "AddQueue", f"adding the Slurm partition {req.QueueName}",
-                                     new_queues, progress)
+                                     new_queues, progress, req.Async)
 
     # --- DeleteQueue ----------------------------------------------------------------------
     def delete_queue(self, params: Optional[Mapping[str, Any]] = None, /, *,
@@ -110,7 +110,7 @@ class QueueOps(ClusterOps):
 
         new_queues(rec.plan)
         return self._queue_operation(rec, "DeleteQueue", f"removing the Slurm partition {name}",
-                                     new_queues, progress)
+                                     new_queues, progress, req.Async)
 
     # --- UpdateQueueConfig ----------------------------------------------------------------
     def update_queue_config(self, params: Optional[Mapping[str, Any]] = None, /, **kwargs: Any) -> dict[str, Any]:
@@ -132,12 +132,13 @@ class QueueOps(ClusterOps):
             self.state.update_cluster(rec.id, plan=cur.plan.replace(queues=queues))
             step(f"queue {req.QueueName}: ComputeInstanceType {req.ComputeInstanceType}")
 
-        return {"RequestId": self._operation(rec, "UpdateQueueConfig", body, on_error_status=None)}
+        return {"RequestId": self._operation(rec, "UpdateQueueConfig", body, on_error_status=None,
+                                             async_=req.Async)}
 
     # --- shared -----------------------------------------------------------------------------
     def _queue_operation(self, rec: ClusterRecord, operation: str, message: str,
                          new_queues: Callable[[ClusterPlan], tuple[QueuePlan, ...]],
-                         progress: Progress) -> dict[str, Any]:
+                         progress: Progress, async_: bool = False) -> dict[str, Any]:
         """New plan (checked again under the lock, on the stored plan), then Ansible on the Slurm
         hosts; the stored plan is put back if anything fails."""
 
@@ -159,5 +160,5 @@ class QueueOps(ClusterOps):
                 self.state.update_cluster(rec.id, plan=old)
                 raise
 
-        task = self._operation(rec, operation, body, progress=progress, on_error_status=None)
+        task = self._operation(rec, operation, body, progress=progress, on_error_status=None, async_=async_)
         return {"RequestId": task}

@@ -43,6 +43,7 @@ def _refuse_non_empty(name: str, v: Optional[str]) -> Optional[str]:
 
 class _QueueRequest(ClusterRequest):
     QueueName: str = Field(min_length=1)
+    Async: bool = False   # AddQueue, DeleteQueue, UpdateQueueConfig run Ansible: Async returns at once
 
     @field_validator("QueueName")
     @classmethod

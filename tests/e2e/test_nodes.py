@@ -99,9 +99,12 @@ def test_recover_after_losing_a_compute_and_killing_slurmctld(ehpc, cid):
     mgr = f"{cid}-manager0"
     job = dexec(mgr, "sbatch", "--parsable", "-N1", "-w", "compute0", "--wrap", "sleep 900").strip()
     wait_until(lambda: job_state(cid, job) == "RUNNING")
-    # a crash loses what slurmctld had not saved yet: wait until its state file holds the running job
-    t_run = int(dexec(mgr, "date", "+%s"))
-    wait_until(lambda: int(dexec(mgr, "stat", "-c", "%Y", "/var/spool/slurmctld/job_state")) > t_run, timeout=60)
+    # a crash loses what slurmctld had not saved yet. Saves of the start may share a second with it, so
+    # change the running job a full second later (which schedules a save) and wait for a newer state file.
+    time.sleep(2)
+    t_mark = int(dexec(mgr, "date", "+%s"))
+    dexec(mgr, "scontrol", "update", f"jobid={job}", "comment=saved-while-running")
+    wait_until(lambda: int(dexec(mgr, "stat", "-c", "%Y", "/var/spool/slurmctld/job_state")) >= t_mark, timeout=60)
     docker("rm", "-f", f"{cid}-compute1")
     dexec(mgr, "pkill", "-9", "slurmctld")
     status = {n["HostName"]: n["Status"] for n in ehpc.list_nodes(ClusterId=cid)["Nodes"]["NodeInfo"]}
