@@ -75,6 +75,7 @@ class AccessKeyStore:
     def __init__(self, home: Path | str):
         self._db = _Db(Path(home))
         self._fernet = Fernet(self._master_key())
+        self._touched: dict[str, float] = {}
 
     def _master_key(self) -> bytes:
         env = os.environ.get("EHPC_IAC_MASTER_KEY")
@@ -132,6 +133,11 @@ class AccessKeyStore:
             raise UnknownError("the access key store cannot be read with this master key") from None
 
     def touch(self, key_id: str) -> None:
+        """Record the key's last use, at most once a minute per key (not a write per request)."""
+        now = time.monotonic()
+        if now - self._touched.get(key_id, -120.0) < 60:
+            return
+        self._touched[key_id] = now
         with self._db.conn() as c:
             c.execute("UPDATE access_keys SET last_used_time = ? WHERE id = ?", (_now_iso(), key_id))
 
