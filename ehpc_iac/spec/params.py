@@ -22,6 +22,8 @@ def unflatten(params: Mapping[str, Any]) -> dict[str, Any]:
     root: dict[str, Any] = {}
     for key, value in params.items():
         parts = str(key).split(".")
+        if any(not p for p in parts):
+            raise InvalidParams(str(key), "a parameter name has an empty part")
         node: Any = root
         for i, part in enumerate(parts):
             last = i == len(parts) - 1
@@ -31,19 +33,22 @@ def unflatten(params: Mapping[str, Any]) -> dict[str, Any]:
                 else:
                     nxt_is_index = parts[i + 1].isdigit()
                     node = node.setdefault(part, {} if not nxt_is_index else {"__list__": True})
-            else:  # pragma: no cover - defensive
-                raise InvalidParams(str(key), "conflicting keys")
-    return _lists(root)
+            else:  # a value and a dotted key under it (``Instance`` and ``Instance.1.Id``)
+                raise InvalidParams(str(key), f"conflicts with the parameter {'.'.join(parts[:i])}")
+    return _lists(root, "")
 
 
-def _lists(node: Any) -> Any:
+def _lists(node: Any, path: str) -> Any:
     if isinstance(node, dict):
         if node.pop("__list__", False):
+            bad = next((k for k in node if not k.isdigit() or int(k) < 1), None)
+            if bad is not None:
+                raise InvalidParams(f"{path}.{bad}", f"{path} is a list: its keys are positions 1, 2, ...")
             items = sorted(((int(k), v) for k, v in node.items()), key=lambda kv: kv[0])
-            return [_lists(v) for _, v in items]
-        return {k: _lists(v) for k, v in node.items()}
+            return [_lists(v, f"{path}.{i}") for i, v in items]
+        return {k: _lists(v, f"{path}.{k}" if path else k) for k, v in node.items()}
     if isinstance(node, list):
-        return [_lists(v) for v in node]
+        return [_lists(v, f"{path}.{i}") for i, v in enumerate(node, start=1)]
     return node
 
 
