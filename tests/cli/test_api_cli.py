@@ -5,6 +5,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import stat
 import subprocess
 import sys
@@ -115,7 +116,7 @@ def test_serve_over_tls(tmp_path):
     p, port = start_serve(tmp_path, "--tls-cert", str(cert), "--tls-key", str(key_file))
     try:
         url, _ = signed_get(f"https://127.0.0.1:{port}", key, {"Action": "ListClusters"})
-        r = httpx.get(url, verify=str(cert))
+        r = httpx.get(url, verify=ssl.create_default_context(cafile=str(cert)))
         assert r.status_code == 200 and r.json()["TotalCount"] == 0
         with pytest.raises(httpx.HTTPError):
             httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
