@@ -1,4 +1,7 @@
 """Fakes for tests of the operations layer and the CLI: an in-memory engine, a recording configurator."""
+import threading
+from contextlib import contextmanager
+
 import pytest
 
 from ehpc_iac.configure import ConfigureResult
@@ -92,3 +95,56 @@ def cluster_with_user(ehpc, name: str, computes: int = 1) -> str:
     cid = ehpc.create_cluster({"Name": name, "DeployMode": "Tiny", "EcsOrder.Compute.Count": computes})["ClusterId"]
     ehpc.add_users(ClusterId=cid, User=[{"Name": "carol", "Password": "Carl0s!pass"}])
     return cid
+
+
+class FakeSlurmNodes:
+    def __init__(self):
+        self.drained, self.resumed, self.deleted = [], [], []
+        self.jobs: dict[str, int] = {}
+        self.states: dict[str, str] = {}
+
+    def info(self):
+        return {h: {"state": s, "cpus_alloc": 0, "cpus_total": 1, "features": []} for h, s in self.states.items()}
+
+    def drain(self, nodes, reason):
+        self.drained += nodes
+
+    def resume(self, nodes):
+        self.resumed += nodes
+
+    def jobs_on(self, nodes):
+        out = {n: self.jobs.get(n, 0) for n in nodes}
+        for n in nodes:  # jobs finish between polls
+            self.jobs[n] = max(0, self.jobs.get(n, 0) - 1)
+        return out
+
+    def delete(self, nodes):
+        self.deleted += nodes
+
+
+@pytest.fixture
+def slurm(ehpc, monkeypatch):
+    import ehpc_iac.ops.nodes as nodes_mod
+    s = FakeSlurmNodes()
+    monkeypatch.setattr(type(ehpc), "_slurm_nodes", lambda self, rec: s)
+    monkeypatch.setattr(nodes_mod, "DRAIN_POLL_S", 0.01)
+    return s
+
+
+@contextmanager
+def configure_held(conf):
+    """The configuration step (Ansible) waits until the block ends; yields the event set when it starts."""
+    gate, entered = threading.Event(), threading.Event()
+    real = conf.configure
+
+    def held(*a, **kw):
+        entered.set()
+        assert gate.wait(20)
+        return real(*a, **kw)
+
+    conf.configure = held
+    try:
+        yield entered
+    finally:
+        gate.set()
+        conf.configure = real

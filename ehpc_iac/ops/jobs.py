@@ -160,7 +160,8 @@ class JobOps(ClusterOps):
         req = self._request(CreateJobRequest, params, kwargs)
         rec = self._jobs_cluster(req.ClusterId, "CreateJob")
         spec = req.JobSpec
-        self._check_runas(rec, spec.RunasUser, None, "JobSpec.RunasUser")
+        password = spec.RunasUserPassword.get_secret_value() if spec.RunasUserPassword else None
+        self._check_runas(rec, spec.RunasUser, password, "JobSpec.RunasUser")
         command = spec.CommandLine
         stripped = command.strip()
         if stripped.startswith("-- ") or stripped == "--":

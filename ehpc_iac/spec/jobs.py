@@ -261,6 +261,7 @@ class JobResources(Strict):
 class JobSpec(Strict):
     CommandLine: str = Field(min_length=1, max_length=65536)
     RunasUser: str = Field(min_length=1, max_length=32)
+    RunasUserPassword: Optional[SecretStr] = None   # seed 001: checked against the user's password hash
     Priority: Optional[int] = Field(default=None, ge=0, le=PRIORITY_MAX)
     StdoutPath: Optional[str] = None
     StderrPath: Optional[str] = None

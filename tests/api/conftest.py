@@ -4,7 +4,7 @@ import pytest
 
 from ehpc_iac.api import ApiContext
 from ehpc_iac.api.server import BackgroundServer
-from tests.fakes import conf, ehpc, fake, sched  # noqa: F401  (fixtures)
+from tests.fakes import conf, ehpc, fake, sched, slurm  # noqa: F401  (fixtures)
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 (aliyun-python-sdk-ehpc + aliyun-python-sdk-core) against the fake-engine facade."""
 import json
 import logging
-import threading
 import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta, timezone
 
@@ -13,7 +12,7 @@ from aliyunsdkcore.acs_exception.exceptions import ServerException
 from ehpc_iac.api import signing
 from ehpc_iac.ops.lock import ClusterLock
 from tests.api.sdk2018 import call, client, raw, signed_get
-from tests.fakes import cluster_with_user
+from tests.fakes import cluster_with_user, configure_held
 
 
 def sdk_error(fn, *a, **kw) -> ServerException:
@@ -66,24 +65,13 @@ def test_sdk_cluster_lifecycle_nodes_users_jobs(acs, ehpc, sched):
 
 def test_long_actions_return_before_the_work_ends(acs, ehpc, conf):
     """CreateCluster and AddNodes answer while Ansible (here: a configurator held on a gate) still runs."""
-    gate, entered = threading.Event(), threading.Event()
-    real = conf.configure
-
-    def held(*a, **kw):
-        entered.set()
-        assert gate.wait(20)
-        return real(*a, **kw)
-
-    conf.configure = held
-    try:
+    with configure_held(conf) as configuring:
         out = call(acs, "CreateCluster", Name="slow", DeployMode="Tiny", EcsOrderComputeCount=1)
-        assert entered.wait(10)
+        assert configuring.wait(10)
         status = call(acs, "DescribeCluster", ClusterId=out["ClusterId"])["ClusterInfo"]["Status"]
         assert status in ("uninit", "creating", "init")
         err = sdk_error(call, acs, "AddNodes", ClusterId=out["ClusterId"], Count=1)
         assert (err.get_http_status(), err.get_error_code()) == (403, "ConflictOpt")
-    finally:
-        gate.set()
     ehpc.wait_operation(out["ClusterId"], out["TaskId"], timeout=20)
     assert call(acs, "DescribeCluster", ClusterId=out["ClusterId"])["ClusterInfo"]["Status"] == "running"
 

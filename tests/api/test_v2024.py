@@ -1,9 +1,7 @@
 """The E-HPC 2.0 (2024-07-30) actions over HTTP, driven by the official SDK (alibabacloud-ehpc20240730,
 ACS3-HMAC-SHA256) against the fake-engine facade."""
 import json
-import threading
 import time
-from contextlib import contextmanager
 
 import pytest
 from alibabacloud_ehpc20240730 import models as m
@@ -14,8 +12,7 @@ from alibabacloud_tea_openapi.exceptions import ClientException
 from darabonba.runtime import RuntimeOptions
 
 from ehpc_iac.api import v2024
-from tests.fakes import cluster_with_user
-from tests.ops.test_nodes import FakeSlurmNodes
+from tests.fakes import cluster_with_user, configure_held
 
 VERSION = "2024-07-30"
 
@@ -29,12 +26,6 @@ def make_client(server, key_id, secret) -> Client:
 def sdk(server, api_key) -> Client:
     return make_client(server, api_key["AccessKeyId"], api_key["AccessKeySecret"])
 
-
-@pytest.fixture
-def slurm(ehpc, monkeypatch):
-    s = FakeSlurmNodes()
-    monkeypatch.setattr(type(ehpc), "_slurm_nodes", lambda self, rec: s)
-    return s
 
 
 def error(fn, *args) -> ClientException:
@@ -175,25 +166,6 @@ def test_create_cluster_storages_packages_and_login_addon(sdk, ehpc):
                                               "LocalDirectory": "/data", "Roles": []}]
     assert [a["Tag"] for a in rec.spec["Application"]] == ["MPICH_4.0", "Lmod"]
     assert [n.hostname for n in rec.plan.logins] == ["login0"]
-
-
-@contextmanager
-def configure_held(conf):
-    """The configuration step (Ansible) waits until the block ends; yields the event set when it starts."""
-    gate, entered = threading.Event(), threading.Event()
-    real = conf.configure
-
-    def held(*a, **kw):
-        entered.set()
-        assert gate.wait(20)
-        return real(*a, **kw)
-
-    conf.configure = held
-    try:
-        yield entered
-    finally:
-        gate.set()
-        conf.configure = real
 
 
 def test_long_actions_return_before_the_work_ends(sdk, ehpc, conf):

@@ -1,1 +1,1 @@
-from tests.fakes import conf, ehpc, fake, sched  # noqa: F401  (fixtures)
+from tests.fakes import conf, ehpc, fake, sched, slurm  # noqa: F401  (fixtures)

@@ -191,6 +191,12 @@ def test_create_job_2_0_shape(ehpc, cid, sched):
             ehpc.create_job(ClusterId=cid, JobSpec=spec)
         assert field in e.value.message, (spec, e.value.message)
     assert len(sched.submitted) == 2
+    spec = {"CommandLine": "x", "RunasUser": "carol", "RunasUserPassword": "Wr0ng!pass"}
+    with pytest.raises(EhpcError) as e:
+        ehpc.create_job(ClusterId=cid, JobSpec=spec)
+    assert e.value.code == "IncorrectCredential" and len(sched.submitted) == 2
+    ehpc.create_job(ClusterId=cid, JobSpec={**spec, "RunasUserPassword": "Carl0s!pass"})
+    assert len(sched.submitted) == 3
 
 
 def test_package_staging(ehpc, cid, sched):

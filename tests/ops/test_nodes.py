@@ -3,40 +3,6 @@ import pytest
 from ehpc_iac.errors import ComputeNotFound, ConfigureError, ConflictOpt, InvalidClusterStatus, InvalidParams
 
 
-class FakeSlurmNodes:
-    def __init__(self):
-        self.drained, self.resumed, self.deleted = [], [], []
-        self.jobs: dict[str, int] = {}
-        self.states: dict[str, str] = {}
-
-    def info(self):
-        return {h: {"state": s, "cpus_alloc": 0, "cpus_total": 1, "features": []} for h, s in self.states.items()}
-
-    def drain(self, nodes, reason):
-        self.drained += nodes
-
-    def resume(self, nodes):
-        self.resumed += nodes
-
-    def jobs_on(self, nodes):
-        out = {n: self.jobs.get(n, 0) for n in nodes}
-        for n in nodes:  # jobs finish between polls
-            self.jobs[n] = max(0, self.jobs.get(n, 0) - 1)
-        return out
-
-    def delete(self, nodes):
-        self.deleted += nodes
-
-
-@pytest.fixture
-def slurm(ehpc, monkeypatch):
-    import ehpc_iac.ops.nodes as nodes_mod
-    s = FakeSlurmNodes()
-    monkeypatch.setattr(type(ehpc), "_slurm_nodes", lambda self, rec: s)
-    monkeypatch.setattr(nodes_mod, "DRAIN_POLL_S", 0.01)
-    return s
-
-
 def cluster(ehpc, **kw):
     return ehpc.create_cluster({"Name": "n1", "DeployMode": "Simple", "EcsOrder.Compute.Count": 1, **kw})["ClusterId"]
 
