@@ -83,3 +83,40 @@ def test_2018_sdk_errors_from_a_real_cluster(api, cid):
     with pytest.raises(ServerException) as ei:
         call(client(api[0].endpoint, key, secret="wrong"), "ListClusters")
     assert ei.value.get_error_code() == "InvalidAccessKeySecret"
+
+
+def test_2024_sdk_reads_and_drives_the_same_cluster(api, ehpc, cid):
+    from alibabacloud_ehpc20240730 import models as m
+    from alibabacloud_ehpc20240730.client import Client
+    from alibabacloud_tea_openapi import models as open_api_models
+    srv, key, _ = api
+    sdk = Client(open_api_models.Config(access_key_id=key["AccessKeyId"], access_key_secret=key["AccessKeySecret"],
+                                        endpoint=srv.endpoint, protocol="http", read_timeout=60000))
+    assert cid in [c.cluster_id for c in sdk.list_clusters(m.ListClustersRequest(page_size=50)).body.clusters]
+    got = sdk.get_cluster(m.GetClusterRequest(cluster_id=cid)).body
+    assert (got.cluster_id, got.cluster_status) == (cid, "running")
+    created = sdk.create_nodes(m.CreateNodesRequest(cluster_id=cid, count=1)).body
+    assert created.success is True and len(created.instance_ids) == 1
+    assert ehpc.wait_operation(cid, created.request_id, timeout=300)["message"] == "AddNodes succeeded"
+    nodes = sdk.list_nodes(m.ListNodesRequest(cluster_id=cid)).body.nodes
+    assert created.instance_ids[0] in [n.id for n in nodes] and all(n.status == "running" for n in nodes)
+    users = sdk.create_users(m.CreateUsersRequest(cluster_id=cid, user=[
+        m.CreateUsersRequestUser(user_name="gina", password="G1na!pass")])).body
+    assert ehpc.wait_operation(cid, users.request_id, timeout=300)["message"] == "AddUsers succeeded"
+    assert "gina" in [u.user_name for u in sdk.list_users(m.ListUsersRequest(cluster_id=cid)).body.users.user_info]
+    spec = m.CreateJobRequestJobSpec(command_line="echo v2-$X > /home/gina/v2.out", runas_user="gina",
+                                     variables='[{"Name":"X","Value":"ok"}]')
+    job = sdk.create_job(m.CreateJobRequest(cluster_id=cid, job_name="v2job", job_spec=spec)).body
+    assert job.job_id
+    done = wait_for(lambda: sdk.get_job(m.GetJobRequest(cluster_id=cid, job_id=job.job_id)).body.job_info.state
+                    in ("Completed", "Failed"), 120)
+    assert done and sdk.get_job(m.GetJobRequest(cluster_id=cid, job_id=job.job_id)).body.job_info.state == "Completed"
+    assert dexec(f"{cid}-manager0", "cat", "/home/gina/v2.out").strip() == "v2-ok"
+    assert job.job_id in [j.job_spec.id for j in sdk.list_jobs(m.ListJobsRequest(cluster_id=cid)).body.jobs]
+    sleeper = sdk.create_job(m.CreateJobRequest(cluster_id=cid, job_name="long", job_spec=m.CreateJobRequestJobSpec(
+        command_line="sleep 300", runas_user="gina"))).body
+    wait_for(lambda: sdk.get_job(m.GetJobRequest(cluster_id=cid, job_id=sleeper.job_id)).body.job_info.state
+             == "Running", 60, 1)
+    sdk.stop_jobs(m.StopJobsRequest(cluster_id=cid, job_ids=[sleeper.job_id]))
+    wait_for(lambda: sdk.get_job(m.GetJobRequest(cluster_id=cid, job_id=sleeper.job_id)).body.job_info.state
+             == "Cancelled", 60, 1)
