@@ -95,7 +95,7 @@ class JobOps(ClusterOps):
             return None
         home = f"/home/{user}"
         full = posixpath.normpath(path if path.startswith("/") else posixpath.join(home, path))
-        if not (full.startswith(home + "/") or full.startswith("/tmp/")):
+        if not (full == home or full.startswith(home + "/") or full == "/tmp" or full.startswith("/tmp/")):
             raise InvalidParams(field, f"must be inside the user's home {home} or /tmp")
         return full
 
