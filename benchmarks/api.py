@@ -71,12 +71,16 @@ def load(base: str, key: dict, params: dict, clients: int, seconds: float) -> di
             while time.monotonic() < stop:
                 url = signed(base, key, params)
                 t = time.perf_counter()
-                r = c.get(url)
+                try:
+                    r = c.get(url)
+                    err = None if r.status_code == 200 else f"{r.status_code} {r.text[:120]}"
+                except httpx.HTTPError as exc:
+                    err = f"{type(exc).__name__}: {exc}"
                 dt = time.perf_counter() - t
                 with lock:
                     lat.append(dt)
-                    if r.status_code != 200:
-                        errors.append(f"{r.status_code} {r.text[:120]}")
+                    if err:
+                        errors.append(err)
 
     threads = [threading.Thread(target=worker) for _ in range(clients)]
     t0 = time.monotonic()
@@ -109,6 +113,7 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=4.0)
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "api.json"))
     args = ap.parse_args()
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     res: dict = {"seconds_per_window": args.seconds, "cores": os.cpu_count()}
     with tempfile.TemporaryDirectory(prefix="ehpc-bench-api-") as home:
         ehpc = Ehpc(home)
@@ -122,8 +127,9 @@ def main() -> int:
             key = AccessKeyStore(home).create("bench")
             port = free_port()
             cli = str(Path(sys.executable).with_name("ehpc-iac"))
+            server_log = open(Path(args.out).with_suffix(".server.log"), "w")
             server = subprocess.Popen([cli, "--home", home, "serve", "--port", str(port), "--log-level", "warning"],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                                      stdout=server_log, stderr=subprocess.STDOUT, text=True)
             base = f"http://127.0.0.1:{port}"
             deadline = time.monotonic() + 30
             while True:
@@ -132,7 +138,7 @@ def main() -> int:
                     break
                 except httpx.TransportError:
                     if time.monotonic() > deadline or server.poll() is not None:
-                        raise SystemExit(f"server did not start: {server.stderr.read() if server.stderr else ''}")
+                        raise SystemExit(f"server did not start; see {server_log.name}")
                     time.sleep(0.2)
             print(f"server {base}, cluster {cid}, {args.seconds:.0f} s per window")
             load(base, key, {"Action": "DescribeCluster", "ClusterId": cid}, 10, 1.0)   # warm up
@@ -165,7 +171,10 @@ def main() -> int:
         finally:
             if server:
                 server.terminate()
-                server.wait(30)
+                try:
+                    server.wait(30)
+                except subprocess.TimeoutExpired:
+                    server.kill()
             ehpc.delete_cluster(ClusterId=cid)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(res, indent=2))

@@ -3,11 +3,16 @@ from __future__ import annotations
 
 import shlex
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
 import paramiko
+
+
+# What a failed SSH exchange raises: callers translate these into their own errors.
+SSH_ERRORS = (paramiko.SSHException, OSError, EOFError)
 
 
 @dataclass
@@ -17,9 +22,20 @@ class CommandResult:
     stderr: str
 
 
+# sshd allows 10 sessions per connection (MaxSessions); beyond that it refuses the channel.
+# sshd counts a session until it has cleaned it up, a little after our close: keep a margin.
+MAX_SESSIONS = 6
+SESSION_RETRIES = 8
+
+
+class _SessionRefused(Exception):
+    """sshd refused a new session on a connection that is still up."""
+
+
 class SSHNode:
     """One node over SSH. ``pooled`` nodes belong to a connection pool: ``close`` leaves the
-    connection open for the next caller (``shutdown`` really closes it)."""
+    connection open for the next caller (``shutdown`` really closes it). At most
+    ``MAX_SESSIONS`` commands run at once on the connection; more callers wait their turn."""
 
     def __init__(self, address: str, key_file: Path, user: str = "root", port: int = 22, timeout: float = 10,
                  pooled: bool = False):
@@ -27,6 +43,7 @@ class SSHNode:
         self.pooled = pooled
         self._client: paramiko.SSHClient | None = None
         self._lock = threading.Lock()
+        self._sessions = threading.BoundedSemaphore(MAX_SESSIONS)
 
     def _connect(self) -> paramiko.SSHClient:
         with self._lock:
@@ -49,9 +66,28 @@ class SSHNode:
         return c
 
     def _exec(self, cmd: str, timeout: float):
+        for attempt in range(1, SESSION_RETRIES + 1):
+            try:
+                return self._exec_once(cmd, timeout)
+            except _SessionRefused as exc:
+                # sshd refused one more session (its count lags behind channels we just closed):
+                # the connection itself is fine, try again shortly
+                if attempt == SESSION_RETRIES:
+                    raise paramiko.SSHException(f"{self.address} refused a new SSH session: {exc}") from None
+                time.sleep(0.05 * attempt)
+        raise AssertionError("unreachable")
+
+    def _exec_once(self, cmd: str, timeout: float):
+        client = self._connect()
         try:
-            return self._connect().exec_command(cmd, timeout=timeout)
-        except (paramiko.SSHException, EOFError, OSError):
+            return client.exec_command(cmd, timeout=timeout)
+        except (paramiko.SSHException, EOFError, OSError) as exc:
+            t = client.get_transport()
+            refused = isinstance(exc, paramiko.ChannelException) or "Unable to open channel" in str(exc)
+            if refused and t is not None and t.is_active():
+                # a refused channel; paramiko hands its exception to one waiting thread only, the
+                # others see "Unable to open channel" on a transport that is still active
+                raise _SessionRefused(str(exc)) from None
             if not self.pooled:
                 raise
             self.shutdown()  # a pooled connection went stale (node restarted): one fresh try
@@ -60,12 +96,16 @@ class SSHNode:
     def run(self, argv: Sequence[str], timeout: float = 60, stdin: str | None = None) -> CommandResult:
         """Run argv on the node; arguments are quoted, so nothing is interpreted by a shell."""
         cmd = " ".join(shlex.quote(a) for a in argv)
-        _in, out, err = self._exec(cmd, timeout)
-        if stdin is not None:
-            _in.write(stdin)
-            _in.channel.shutdown_write()
-        o, e = out.read().decode(errors="replace"), err.read().decode(errors="replace")
-        return CommandResult(out.channel.recv_exit_status(), o, e)
+        with self._sessions:
+            _in, out, err = self._exec(cmd, timeout)
+            if stdin is not None:
+                _in.write(stdin)
+                _in.channel.shutdown_write()
+            try:
+                o, e = out.read().decode(errors="replace"), err.read().decode(errors="replace")
+                return CommandResult(out.channel.recv_exit_status(), o, e)
+            finally:
+                out.channel.close()   # free the session on the server before the next caller opens one
 
     def close(self) -> None:
         if not self.pooled:

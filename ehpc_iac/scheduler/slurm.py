@@ -1,8 +1,29 @@
 """Slurm adapter: what the operations need to know from slurmctld, read with Slurm's own commands."""
 from __future__ import annotations
 
+from typing import Optional
+
 from ..errors import SchedulerError
-from ..ssh import SSHNode
+from ..ssh import SSH_ERRORS, CommandResult, SSHNode
+
+
+def reach(ssh: SSHNode, argv: list[str], timeout: float, stdin: Optional[str] = None) -> CommandResult:
+    """``argv`` on the scheduler node; SchedulerError when the node cannot be reached over SSH."""
+    try:
+        return ssh.run(argv, timeout=timeout, stdin=stdin)
+    except SSH_ERRORS as exc:
+        raise SchedulerError(f"the scheduler node {ssh.address} cannot be reached over SSH: "
+                             f"{type(exc).__name__}: {exc}") from None
+
+
+def run_checked(ssh: SSHNode, argv: list[str], timeout: float, stdin: Optional[str] = None,
+                label: Optional[str] = None) -> str:
+    """stdout of ``argv`` on the scheduler node; SchedulerError when it fails or cannot be reached."""
+    r = reach(ssh, argv, timeout, stdin)
+    if r.exit_code != 0:
+        raise SchedulerError(f"{label or argv[0]} failed on the scheduler (exit {r.exit_code}): "
+                             f"{r.stderr.strip()[:300]}")
+    return r.stdout
 
 
 def parse_sinfo_nodes(text: str) -> dict[str, str]:
@@ -26,10 +47,7 @@ class SlurmAdapter:
         self.ssh = controller
 
     def _run(self, argv: list[str], timeout: float = 30) -> str:
-        r = self.ssh.run(argv, timeout=timeout)
-        if r.exit_code != 0:
-            raise SchedulerError(f"{argv[0]} failed on the scheduler (exit {r.exit_code}): {r.stderr.strip()[:300]}")
-        return r.stdout
+        return run_checked(self.ssh, argv, timeout)
 
     def node_states(self) -> dict[str, str]:
         return parse_sinfo_nodes(self._run(["sinfo", "-h", "-N", "-o", "%N %T"]))
@@ -73,7 +91,7 @@ class SlurmNodes:
 
     def resume(self, nodes: list[str]) -> None:
         for n in nodes:
-            r = self.a.ssh.run(["scontrol", "update", f"NodeName={n}", "State=RESUME"], timeout=30)
+            r = reach(self.a.ssh, ["scontrol", "update", f"NodeName={n}", "State=RESUME"], timeout=30)
             if r.exit_code != 0 and "Invalid node state specified" not in r.stderr:
                 raise SchedulerError(f"scontrol update NodeName={n} State=RESUME failed: {r.stderr.strip()[:300]}")
 

@@ -10,6 +10,7 @@ from typing import Optional
 from ..errors import SchedulerError
 from ..ssh import SSHNode
 from .base import FAILED, FINISHED, QUEUED, RUNNING, STOPPED, UNKNOWN, JobInfo, JobRequest, JobScheduler
+from .slurm import reach, run_checked
 
 _STATE_MAP = {
     "PENDING": QUEUED, "REQUEUED": QUEUED, "REQUEUE_HOLD": QUEUED, "REQUEUE_FED": QUEUED, "SUSPENDED": QUEUED,
@@ -144,11 +145,7 @@ class SlurmJobs(JobScheduler):
         self.ssh = node
 
     def _run(self, argv: list[str], timeout: float = 60, stdin: Optional[str] = None) -> str:
-        r = self.ssh.run(argv, timeout=timeout, stdin=stdin)
-        if r.exit_code != 0:
-            raise SchedulerError(f"{argv[0] if argv[0] != 'runuser' else argv[4]} failed "
-                                 f"(exit {r.exit_code}): {r.stderr.strip()[:300]}")
-        return r.stdout
+        return run_checked(self.ssh, argv, timeout, stdin, label=argv[0] if argv[0] != "runuser" else argv[4])
 
     def submit(self, req: JobRequest) -> str:
         return parse_sbatch_id(self._run(sbatch_argv(req), stdin=build_script(req)))
@@ -158,7 +155,7 @@ class SlurmJobs(JobScheduler):
         return [j for j in jobs if owner is None or j.owner == owner]
 
     def describe(self, job_id: str) -> Optional[JobInfo]:
-        r = self.ssh.run(["scontrol", "-o", "show", "job", job_id], timeout=30)
+        r = reach(self.ssh, ["scontrol", "-o", "show", "job", job_id], timeout=30)
         if r.exit_code != 0:
             if "Invalid job id" in r.stderr:
                 return None
@@ -167,7 +164,7 @@ class SlurmJobs(JobScheduler):
         return jobs[0] if jobs else None
 
     def log(self, job_id: str, path: str, offset: int, size: int, user: str = "root") -> str:
-        r = self.ssh.run(["runuser", "-u", user, "--", "tail", "-c", f"+{offset + 1}", "--", path], timeout=30)
+        r = reach(self.ssh, ["runuser", "-u", user, "--", "tail", "-c", f"+{offset + 1}", "--", path], timeout=30)
         if r.exit_code != 0:
             raise SchedulerError(f"cannot read the output of job {job_id}: {r.stderr.strip()[:300]}")
         return r.stdout[:size]
@@ -175,7 +172,7 @@ class SlurmJobs(JobScheduler):
     def _each(self, argv: list[str], job_ids: list[str], ok_if: tuple[str, ...] = ()) -> dict[str, str]:
         failed: dict[str, str] = {}
         for jid in job_ids:
-            r = self.ssh.run(argv + [jid], timeout=30)
+            r = reach(self.ssh, argv + [jid], timeout=30)
             if r.exit_code != 0 and not any(s in r.stderr for s in ok_if):
                 failed[jid] = r.stderr.strip()[:300] or f"exit {r.exit_code}"
         return failed

@@ -120,3 +120,22 @@ def test_2024_sdk_reads_and_drives_the_same_cluster(api, ehpc, cid):
     sdk.stop_jobs(m.StopJobsRequest(cluster_id=cid, job_ids=[sleeper.job_id]))
     wait_for(lambda: sdk.get_job(m.GetJobRequest(cluster_id=cid, job_id=sleeper.job_id)).body.job_info.state
              == "Cancelled", 60, 1)
+
+
+def test_many_concurrent_requests_share_the_pooled_ssh_connection(api, cid):
+    """30 ListJobs at once (each runs scontrol over the one pooled SSH connection to the manager):
+    sshd's session limit must queue them, never fail them."""
+    import concurrent.futures
+
+    import httpx
+
+    from tests.api.sdk2018 import signed_get
+    srv, key, _ = api
+
+    def one(_):
+        url, _sts = signed_get(srv.url, key, {"Action": "ListJobs", "ClusterId": cid})
+        return httpx.get(url, timeout=120).status_code
+
+    with concurrent.futures.ThreadPoolExecutor(30) as pool:
+        codes = list(pool.map(one, range(60)))
+    assert codes == [200] * 60
