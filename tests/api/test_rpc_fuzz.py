@@ -1,4 +1,5 @@
-"""Random parameters for every RPC action the server implements: never a 500, never a crash.
+"""Random parameters for every RPC action the server implements (2018-04-12 with signature 1.0,
+2024-07-30 with ACS3-HMAC-SHA256): never a 500, never a crash.
 
 Parameter names come from the official SDK's request classes (plus unknown names); values
 are random text, numbers, JSON fragments and ids of a real (fake-engine) cluster, so that
@@ -68,5 +69,52 @@ def test_random_parameters_never_crash_the_server(server, api_key, ehpc, sched, 
         assert body["RequestId"]
         if r.status_code >= 400:
             assert body["Code"] and body["Message"], body
+
+    one()
+
+
+# --- E-HPC 2.0 (ACS3-HMAC-SHA256) ------------------------------------------------------------------
+V2024_CLIENT = importlib.import_module("alibabacloud_ehpc20240730.client").__file__
+
+
+def v2024_param_names(action: str) -> list[str]:
+    """Names the 2.0 SDK puts in the query or body of ``action`` (read from its client source)."""
+    src = open(V2024_CLIENT).read()
+    snake = re.sub(r"(?<!^)(?=[A-Z])", "_", action).lower()
+    start = src.find(f"def {snake}_with_options(")
+    body = src[start:src.find("return DaraCore.from_map", start)]
+    return sorted(set(re.findall(r"(?:query|body)\['([A-Za-z0-9.]+)'\]", body)))
+
+
+@pytest.mark.parametrize("action", sorted(__import__("ehpc_iac.api.v2024", fromlist=["ACTIONS"]).ACTIONS))
+def test_random_parameters_never_crash_the_2024_actions(server, api_key, ehpc, sched, action):
+    from alibabacloud_ehpc20240730.client import Client
+    from alibabacloud_tea_openapi import models as open_api_models
+    from alibabacloud_tea_openapi import utils_models
+    from alibabacloud_tea_openapi.exceptions import ClientException
+    from darabonba.runtime import RuntimeOptions
+    cid = cluster_with_user(ehpc, "fuzz2")
+    sdk = Client(open_api_models.Config(access_key_id=api_key["AccessKeyId"],
+                                        access_key_secret=api_key["AccessKeySecret"], endpoint=server.endpoint,
+                                        protocol="http", read_timeout=30000))
+    names = v2024_param_names(action) or ["ClusterId"]
+    params = utils_models.Params(action=action, version="2024-07-30", protocol="HTTP", pathname="/", method="POST",
+                                 auth_type="AK", style="RPC", req_body_type="formData", body_type="json")
+    json_values = st.sampled_from(['{"UserName":"x"}', '[{"UserName":"u","Password":"P4ss!word"}]', '["i-x"]',
+                                   '{"CommandLine":"echo","RunasUser":"carol"}', '{"JobName":"a"}', "[1,2]", "{"])
+
+    @settings(max_examples=12, deadline=None, derandomize=True,
+              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+    @given(chosen=st.dictionaries(st.sampled_from(names + ["Bogus"]), st.one_of(values, json_values), max_size=6),
+           with_cluster=st.booleans())
+    def one(chosen, with_cluster):
+        query = {k: v.replace("\x00", "") for k, v in chosen.items()}
+        if with_cluster:
+            query["ClusterId"] = cid
+        try:
+            body = sdk.call_api(params, utils_models.OpenApiRequest(query=query), RuntimeOptions())["body"]
+            assert body["RequestId"]
+        except ClientException as exc:        # a 4xx, with the gateway's body
+            assert 400 <= exc.status_code < 500 and exc.code and exc.data.get("RequestId"), exc.data
 
     one()
