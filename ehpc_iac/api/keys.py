@@ -12,16 +12,15 @@ import os
 import secrets
 import sqlite3
 import string
-import threading
 import time
-from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Optional
 
 from cryptography.fernet import Fernet, InvalidToken
 
 from ..errors import AccessKeyInactive, AccessKeyNotFound, ObjectNotFound, SignatureNonceUsed, UnknownError
+from ..sqlite_local import LocalSqlite
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS access_keys (
@@ -47,33 +46,19 @@ def _now_iso() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class _Db:
-    """One SQLite connection per thread (WAL), like the state store."""
+class ApiDb(LocalSqlite):
+    """``$EHPC_IAC_HOME/api/api.db`` (0600)."""
 
     def __init__(self, home: Path):
         self.dir = Path(home) / "api"
         self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self.path = self.dir / "api.db"
-        self._local = threading.local()
-        with self.conn() as c:
-            c.executescript(SCHEMA)
+        super().__init__(self.dir / "api.db", SCHEMA)
         os.chmod(self.path, 0o600)
-
-    @contextmanager
-    def conn(self) -> Iterator[sqlite3.Connection]:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA busy_timeout=30000")
-            self._local.conn = conn
-        yield conn
 
 
 class AccessKeyStore:
     def __init__(self, home: Path | str):
-        self._db = _Db(Path(home))
+        self._db = ApiDb(Path(home))
         self._fernet = Fernet(self._master_key())
         self._touched: dict[str, float] = {}
 
@@ -146,7 +131,7 @@ class NonceStore:
     """``SignatureNonce`` / ``x-acs-signature-nonce`` values: each is accepted once."""
 
     def __init__(self, home: Path | str, ttl: float = NONCE_TTL):
-        self._db = _Db(Path(home))
+        self._db = ApiDb(Path(home))
         self.ttl = ttl
         self._purged = 0.0
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from ..errors import ApiRequestError
-from .keys import _Db
+from .keys import ApiDb
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS rest_jobs (
@@ -60,7 +60,7 @@ def _row(r: sqlite3.Row) -> dict[str, Any]:
 
 class RestJobStore:
     def __init__(self, home: Path | str):
-        self._db = _Db(Path(home))
+        self._db = ApiDb(Path(home))
         with self._db.conn() as c:
             c.executescript(SCHEMA)
 

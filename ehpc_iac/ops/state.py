@@ -14,14 +14,13 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import threading
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any, Optional
 
 from ..plan import ClusterPlan
+from ..sqlite_local import LocalSqlite
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS clusters (
@@ -97,21 +96,12 @@ class StateStore:
         self.home = Path(home)
         self.home.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.db_path = self.home / "state.db"
-        self._local = threading.local()
+        self._db = LocalSqlite(self.db_path, SCHEMA)
         with self._conn() as c:
-            c.executescript(SCHEMA)
             c.execute(self._UID_MARKS)
 
-    @contextmanager
-    def _conn(self) -> Iterator[sqlite3.Connection]:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
-            conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA busy_timeout=30000")
-            self._local.conn = conn
-        yield conn
+    def _conn(self):
+        return self._db.conn()
 
     def cluster_dir(self, cluster_id: str) -> Path:
         return self.home / "clusters" / cluster_id

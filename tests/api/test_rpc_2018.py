@@ -1,6 +1,5 @@
 """The E-HPC 2018-04-12 RPC endpoint, driven over loopback HTTP by the official SDK
 (aliyun-python-sdk-ehpc + aliyun-python-sdk-core) against the fake-engine facade."""
-import json
 import logging
 import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta, timezone
