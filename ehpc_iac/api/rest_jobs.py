@@ -49,6 +49,7 @@ from ..errors import (ApiRequestError, ClusterNotFound, EhpcError, InvalidParams
                       SchedulerError, UnknownError)
 from ..scheduler.base import FAILED, FINISHED, QUEUED, RUNNING, STOPPED
 from .auth import Caller
+from .body import read_capped
 from .context import ApiContext
 from .rest_models import (SUBMISSION_ID_PATTERN, TERMINAL, DeleteJobResponse, ErrorBody, JobDetails, JobLogsResponse,
                           JobStatus, JobSubmitRequest, JobSubmitResponse, StopJobResponse)
@@ -58,7 +59,6 @@ from .tenants import NAME_PATTERN, Target, TenantMap
 log = logging.getLogger("ehpc_iac.api.rest")
 
 REALM = 'Basic realm="ehpc-iac"'
-MAX_BODY = 1 << 20
 MIB = 1 << 20
 LOG_SIZE = 16 * MIB
 JOBS_DIR = ".ehpc-iac/rest-jobs"        # under the run-as user's home: per-job directories
@@ -165,22 +165,6 @@ async def authenticate(ctx: ApiContext, request: Request) -> Caller:
         raise
 
 
-async def _read_body(request: Request) -> None:
-    """The body, at most MAX_BODY bytes (FastAPI then reads it from the request's cache)."""
-    too_big = ApiRequestError(f"The request body is larger than {MAX_BODY} bytes.", code="InvalidParams",
-                              http_status=413, field="body")
-    length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > MAX_BODY:
-        raise too_big
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY:
-            raise too_big
-        chunks.append(chunk)
-    request._body = b"".join(chunks)   # Starlette's cache of the body
-
-
 def route_class(ctx: ApiContext) -> type[APIRoute]:
     """A route class whose handler authenticates first and translates every error (see module doc)."""
 
@@ -195,7 +179,7 @@ def route_class(ctx: ApiContext) -> type[APIRoute]:
                 try:
                     request.state.caller = await authenticate(ctx, request)
                     key_id = request.state.caller.access_key_id
-                    await _read_body(request)
+                    await read_capped(request, code="InvalidParams")
                     response = await handler(request)
                 except RequestValidationError as exc:
                     response = _error(invalid(exc), rid)

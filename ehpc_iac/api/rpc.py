@@ -25,6 +25,7 @@ from fastapi.responses import Response
 
 from ..errors import ApiRequestError, EhpcError, UnknownError
 from . import v2018, v2024
+from .body import read_capped
 from .context import ApiContext
 from .responses import error_body, render
 
@@ -36,7 +37,6 @@ VERSIONS: dict[str, Callable[[str], Callable[[Any, dict[str, Any]], dict[str, An
     v2018.VERSION: v2018.handler,
     v2024.VERSION: v2024.handler,
 }
-MAX_BODY = 1 << 20
 
 
 def _one_value_each(pairs: list[tuple[str, str]]) -> dict[str, str]:
@@ -49,10 +49,7 @@ def _one_value_each(pairs: list[tuple[str, str]]) -> dict[str, str]:
 
 
 async def _read(request: Request) -> tuple[dict[str, str], dict[str, str], bytes]:
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        raise ApiRequestError(f"The request body is larger than {MAX_BODY} bytes.", code="InvalidParameter",
-                              http_status=413)
+    body = await read_capped(request)
     query = _one_value_each(parse_qsl(request.url.query, keep_blank_values=True))
     form: dict[str, str] = {}
     ctype = request.headers.get("content-type", "")

@@ -215,3 +215,16 @@ def test_every_implemented_action_has_a_facade_method():
         assert callable(getattr(Ehpc, v2018.snake(action), None)), action
     from ehpc_iac.api.catalog_2018 import E_HPC_2018_ACTIONS
     assert set(v2018.IMPLEMENTED) <= E_HPC_2018_ACTIONS
+
+
+def test_oversized_bodies_are_refused_with_413(server):
+    big = b"A=" + b"x" * (1 << 20)
+    r = httpx.post(server.url + "/", content=big, headers={"content-type": "application/x-www-form-urlencoded"})
+    assert (r.status_code, r.json()["Code"]) == (413, "InvalidParameter") and r.json()["RequestId"]
+
+    def chunks():                         # no Content-Length: counted while it streams in
+        for _ in range(20):
+            yield b"y" * 65536
+
+    r = httpx.post(server.url + "/", content=chunks(), headers={"content-type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 413
