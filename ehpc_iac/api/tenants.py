@@ -37,7 +37,7 @@ from ..spec.users import USER_RE
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"       # tenant ids and pool labels
 RESOURCE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_./-]{0,63}$"
 NAME_RE = re.compile(NAME_PATTERN)
-URL_RE = re.compile(r"^https?://[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]{1,2040}$")
+URL_RE = re.compile(r"^(https?://|file:///)[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]{1,2040}$")
 DEFAULT_TENANT = ""        # the tenant key of requests without X-Tenant-Id
 
 
@@ -77,7 +77,8 @@ class Placement(_Entry):
     @classmethod
     def _index(cls, v: Optional[str]) -> Optional[str]:
         if v is not None and not URL_RE.match(v):
-            raise ValueError("must be an http(s):// URL of a package index (PEP 503)")
+            raise ValueError("must be an http(s):// URL of a package index (PEP 503), or file:/// for an index "
+                             "on the cluster's shared storage")
         return v
 
 

@@ -308,12 +308,15 @@ def test_tenant_map_yaml(tmp_path, cid):
     t = m.resolve("team-a", "gpu", "LTAIx")
     assert (t.tenant, t.cluster_id, t.user, t.queue) == ("team-a", cid, "dave", "gpu")
     assert t.resources == {"GPU": 4} and t.pip_index_url == "https://idx.example/simple"
+    f.write_text(f"default: {{ClusterId: {cid}, RunasUser: carol, PipIndexUrl: 'file:///home/shared/simple'}}\n")
+    assert TenantMap.load(f).resolve(None, None, "LTAIx").pip_index_url == "file:///home/shared/simple"
     for text, field in [("tenants:\n  a: {ClusterId: c, RunasUser: Bad User}\n", "tenants.a.RunasUser"),
                         ("tenants:\n  a: {ClusterId: c}\n", "tenants.a.RunasUser"),
                         ("tenants:\n  a: {ClusterId: c, RunasUser: uu, Cpus: 3}\n", "tenants.a.Cpus"),
                         ("tenants:\n  'a b': {ClusterId: c, RunasUser: uu}\n", "tenants"),
                         ("pool_labels:\n  p: {JobQueue: q, Resources: {GPU: 0}}\n", "pool_labels.p.Resources"),
                         ("default: {PipIndexUrl: 'ftp://x'}\n", "default.PipIndexUrl"),
+                        ("default: {PipIndexUrl: 'file://host/simple'}\n", "default.PipIndexUrl"),
                         ("tenant: {}\n", "tenant"),
                         ("[1, 2]\n", "tenants"),
                         ("default: {ClusterId: [\n", "--tenants")]:

@@ -1,8 +1,13 @@
 """The REST job API (seed 003) on loopback over a real Docker cluster (Tiny, one compute, a NIS
 user): a job whose working_dir is an archive on the cluster prints an environment variable,
 its working directory and a file of the archive, as the tenant's user; a ``sleep 300`` job is
-stopped; a job asking for pip on nodes without pip fails saying so; the list shows them all."""
+stopped; runtime_env.pip installs from the tenant's index (a PEP 503 index on the shared /home) for
+that job only, and a requirement the index lacks fails the job saying so; the list shows them all."""
+import base64
+import hashlib
+import io
 import time
+import zipfile
 
 import httpx
 import pytest
@@ -11,7 +16,7 @@ from ehpc_iac.api import ApiContext
 from ehpc_iac.api.server import BackgroundServer
 from ehpc_iac.api.tenants import TenantMap
 
-from .conftest import cluster_with_user, dexec
+from .conftest import cluster_with_user, dexec, docker
 
 SPEC = {"Name": "e2e-rest", "DeployMode": "Tiny", "EcsOrder": {"Compute": {"Count": 1}}}
 USER, PW = "erin", "Er1n!pass"
@@ -25,7 +30,8 @@ def cluster(ehpc):
 
 @pytest.fixture(scope="module")
 def api(ehpc, cluster):
-    tenants = TenantMap.from_dict({"default": {"ClusterId": cluster, "JobQueue": "comp", "RunasUser": USER},
+    tenants = TenantMap.from_dict({"default": {"ClusterId": cluster, "JobQueue": "comp", "RunasUser": USER,
+                                               "PipIndexUrl": f"file:///home/{USER}/simple"},
                                    "tenants": {"team-a": {}}})
     ctx = ApiContext.for_home(ehpc=ehpc, tenants=tenants)
     key = ctx.keys.create("e2e-rest")
@@ -70,12 +76,47 @@ def test_job_prints_env_var_and_working_dir_as_the_tenant_user(api, cluster):
     assert api.get("/api/jobs/hello-1").status_code == 404
 
 
-def test_sleep_job_is_stopped_pip_without_pip_fails_and_list_shows_them(api, cluster):
+def demo_wheel() -> tuple[str, bytes]:
+    """A one-module wheel, ``ehpcdemo`` 1.0, built by hand (no network, no build tools)."""
+    files = {"ehpcdemo.py": b'VALUE = "from-the-wheel"\n',
+             "ehpcdemo-1.0.dist-info/METADATA": b"Metadata-Version: 2.1\nName: ehpcdemo\nVersion: 1.0\n",
+             "ehpcdemo-1.0.dist-info/WHEEL": b"Wheel-Version: 1.0\nGenerator: ehpc-iac-tests\nRoot-Is-Purelib: true\n"
+                                             b"Tag: py3-none-any\n"}
+
+    def digest(data: bytes) -> str:
+        return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+    record = "".join(f"{p},sha256={digest(d)},{len(d)}\n" for p, d in files.items())
+    files["ehpcdemo-1.0.dist-info/RECORD"] = (record + "ehpcdemo-1.0.dist-info/RECORD,,\n").encode()
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for path, data in files.items():
+            z.writestr(path, data)
+    return "ehpcdemo-1.0-py3-none-any.whl", buf.getvalue()
+
+
+def publish_index(cluster, tmp_path):
+    """A PEP 503 index in the user's home: simple/ehpcdemo/{index.html, the wheel}."""
+    name, data = demo_wheel()
+    project = tmp_path / "simple" / "ehpcdemo"
+    project.mkdir(parents=True)
+    (project / name).write_bytes(data)
+    (project / "index.html").write_text(f'<html><body><a href="{name}">{name}</a></body></html>\n')
+    docker("cp", str(tmp_path / "simple"), f"{cluster}-manager0:/home/{USER}/simple")
+    dexec(f"{cluster}-manager0", "chown", "-R", f"{USER}:", f"/home/{USER}/simple")
+
+
+def test_sleep_job_is_stopped_pip_installs_from_the_index_and_list_shows_them(api, cluster, tmp_path):
+    publish_index(cluster, tmp_path)
     r = api.post("/api/jobs", json={"entrypoint": "sleep 300", "runtime_env": {"working_dir": f"/home/{USER}"}})
     assert r.status_code == 200, r.text
     sleeper = r.json()["submission_id"]
-    r = api.post("/api/jobs", json={"entrypoint": "python3 -c 'import six'", "submission_id": "pip-1",
-                                    "runtime_env": {"working_dir": f"/home/{USER}/pipjob", "pip": ["six==1.16.0"]}})
+    code = "import ehpcdemo; print(ehpcdemo.VALUE, ehpcdemo.__file__)"
+    r = api.post("/api/jobs", json={"entrypoint": f"python3 -c '{code}'", "submission_id": "pip-1",
+                                    "runtime_env": {"working_dir": f"/home/{USER}", "pip": ["ehpcdemo==1.0"]}})
+    assert r.status_code == 200, r.text
+    r = api.post("/api/jobs", json={"entrypoint": "true", "submission_id": "pip-2",
+                                    "runtime_env": {"working_dir": f"/home/{USER}", "pip": ["notinindex>=1"]}})
     assert r.status_code == 200, r.text
     assert wait_status(api, sleeper, ("RUNNING",))["status"] == "RUNNING"
     assert api.post(f"/api/jobs/{sleeper}/stop").json() == {"stopped": True}
@@ -83,11 +124,19 @@ def test_sleep_job_is_stopped_pip_without_pip_fails_and_list_shows_them(api, clu
     assert job["status"] == "STOPPED" and job["scheduler_state"].startswith("CANCELLED")
     assert api.post(f"/api/jobs/{sleeper}/stop").json() == {"stopped": False}
 
-    job = wait_status(api, "pip-1", ENDED)
+    job = wait_status(api, "pip-1", ENDED, timeout=120)
     logs = api.get("/api/jobs/pip-1/logs").json()["logs"]
-    assert job["status"] == "FAILED" and "runtime_env.pip needs pip on the cluster nodes" in logs, (job, logs)
+    value, path = logs.strip().splitlines()[-1].split()
+    assert job["status"] == "SUCCEEDED" and value == "from-the-wheel", (job, logs)
+    # installed for that job only, in its own directory, not in the user's or the system's site-packages
+    assert path.startswith(f"/home/{USER}/.ehpc-iac/rest-jobs/") and path.endswith("/pip-1/pip/ehpcdemo.py"), path
+    assert dexec(f"{cluster}-manager0", "runuser", "-u", USER, "--", "python3", "-c",
+                 "import importlib.util; print(importlib.util.find_spec('ehpcdemo') is None)").strip() == "True"
+    job = wait_status(api, "pip-2", ENDED, timeout=120)
+    logs = api.get("/api/jobs/pip-2/logs").json()["logs"]
+    assert job["status"] == "FAILED" and "pip install of runtime_env.pip failed" in logs, (job, logs)
 
     listed = {j["submission_id"]: j["status"] for j in api.get("/api/jobs").json()}
-    assert listed == {sleeper: "STOPPED", "pip-1": "FAILED"}
+    assert listed == {sleeper: "STOPPED", "pip-1": "SUCCEEDED", "pip-2": "FAILED"}
     assert [j["submission_id"] for j in api.get("/api/jobs", headers={"X-Tenant-Id": "team-a"}).json()] == \
         ["hello-1"]
