@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Mapping, Optional
+from typing import Iterator, Mapping, Optional
 
 from ..errors import ApiRequestError, SignatureDoesNotMatch, TimestampExpired
 from . import signing
@@ -52,16 +53,21 @@ class Authenticator:
         self.keys = keys
         self.nonces = nonces
 
-    def _fail(self, exc: Exception, key_id: str, client: str, scheme: str) -> Exception:
-        code = getattr(exc, "code", type(exc).__name__)
-        log.warning("authentication failed: scheme=%s access_key_id=%s client=%s code=%s", scheme,
-                    key_id or "-", client or "-", code)
-        return exc
+    @contextmanager
+    def _attempt(self, scheme: str, key_id: str, client: str) -> Iterator[None]:
+        """Log a refused request (never a secret), then let its error through; record a success."""
+        try:
+            yield
+        except ApiRequestError as exc:
+            log.warning("authentication failed: scheme=%s access_key_id=%s client=%s code=%s", scheme,
+                        key_id or "-", client or "-", exc.code)
+            raise
+        self.keys.touch(key_id)
 
     def rpc_v1(self, method: str, params: Mapping[str, str], client: str = "") -> Caller:
         """Signature 1.0 over query and form parameters (E-HPC 2018-04-12 SDK)."""
         key_id = params.get("AccessKeyId", "")
-        try:
+        with self._attempt("rpc-v1", key_id, client):
             for field in ("AccessKeyId", "Signature", "SignatureNonce"):
                 if not params.get(field):
                     raise ApiRequestError(f"{field} is mandatory for this action.", code="MissingParameter",
@@ -78,9 +84,6 @@ class Authenticator:
             if not signing.equal(signing.rpc_signature(sts, secret), params["Signature"]):
                 raise SignatureDoesNotMatch(sts)
             self.nonces.use(params["SignatureNonce"], key_id)
-        except ApiRequestError as exc:
-            raise self._fail(exc, key_id, client, "rpc-v1") from None
-        self.keys.touch(key_id)
         return Caller(key_id, client)
 
     def acs3(self, method: str, path: str, query: Mapping[str, str], headers: Mapping[str, str], body: bytes,
@@ -88,7 +91,7 @@ class Authenticator:
         """ACS3-HMAC-SHA256 in the Authorization header (E-HPC 2024-07-30 SDK). ``headers`` lower-case."""
         parts = signing.parse_acs3_authorization(headers.get("authorization", ""))
         key_id = parts.get("Credential", "")
-        try:
+        with self._attempt("acs3", key_id, client):
             if not parts:
                 raise ApiRequestError("The Authorization header is not well formed.", code="InvalidAuthorization",
                                       field="Authorization")
@@ -110,19 +113,13 @@ class Authenticator:
             if not signing.equal(signing.acs3_signature(sts, secret), parts["Signature"]):
                 raise SignatureDoesNotMatch(sts)
             self.nonces.use(headers["x-acs-signature-nonce"], key_id)
-        except ApiRequestError as exc:
-            raise self._fail(exc, key_id, client, "acs3") from None
-        self.keys.touch(key_id)
         return Caller(key_id, client)
 
     def basic(self, key_id: str, secret: str, client: str = "") -> Caller:
         """HTTP Basic with the access key id and secret (the REST job API; use TLS)."""
-        try:
+        with self._attempt("basic", key_id, client):
             expected = self.keys.secret_for(key_id)
             if not signing.equal(expected, secret):
                 raise ApiRequestError("The access key secret is incorrect.", code="InvalidAccessKeySecret",
                                       http_status=401, field="Authorization")
-        except ApiRequestError as exc:
-            raise self._fail(exc, key_id, client, "basic") from None
-        self.keys.touch(key_id)
         return Caller(key_id, client)
