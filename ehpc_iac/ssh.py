@@ -66,16 +66,17 @@ class SSHNode:
         return c
 
     def _exec(self, cmd: str, timeout: float):
-        for attempt in range(1, SESSION_RETRIES + 1):
+        # sshd may refuse one more session (its count lags behind channels we just closed): the
+        # connection itself is fine, so try again shortly, a few times
+        for attempt in range(1, SESSION_RETRIES):
             try:
                 return self._exec_once(cmd, timeout)
-            except _SessionRefused as exc:
-                # sshd refused one more session (its count lags behind channels we just closed):
-                # the connection itself is fine, try again shortly
-                if attempt == SESSION_RETRIES:
-                    raise paramiko.SSHException(f"{self.address} refused a new SSH session: {exc}") from None
+            except _SessionRefused:
                 time.sleep(0.05 * attempt)
-        raise AssertionError("unreachable")
+        try:
+            return self._exec_once(cmd, timeout)
+        except _SessionRefused as exc:
+            raise paramiko.SSHException(f"{self.address} refused a new SSH session: {exc}") from None
 
     def _exec_once(self, cmd: str, timeout: float):
         client = self._connect()

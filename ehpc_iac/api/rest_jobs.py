@@ -34,7 +34,6 @@ import secrets
 import shlex
 import string
 import time
-import uuid
 from typing import Annotated, Any, Callable, Coroutine, Optional
 from urllib.parse import unquote, urlsplit
 
@@ -48,6 +47,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ..errors import (ApiRequestError, ClusterNotFound, EhpcError, InvalidParams, JobPartFailure, NotFoundError,
                       SchedulerError, UnknownError)
 from ..scheduler.base import FAILED, FINISHED, QUEUED, RUNNING, STOPPED
+from ..ops.core import new_request_id
 from .auth import Caller
 from .body import read_capped
 from .context import ApiContext
@@ -174,7 +174,7 @@ def route_class(ctx: ApiContext) -> type[APIRoute]:
 
             async def run(request: Request) -> Response:
                 started = time.monotonic()
-                rid = request.state.request_id = str(uuid.uuid4()).upper()
+                rid = request.state.request_id = new_request_id()
                 key_id = "-"
                 try:
                     request.state.caller = await authenticate(ctx, request)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from typing import Any, Callable
 from urllib.parse import parse_qsl
 
@@ -26,6 +25,7 @@ from fastapi.responses import Response
 from ..errors import ApiRequestError, EhpcError, UnknownError
 from . import v2018, v2024
 from .body import read_capped
+from ..ops.core import new_request_id
 from .context import ApiContext
 from .responses import error_body, render
 
@@ -67,14 +67,14 @@ class RpcEndpoint:
 
     async def __call__(self, request: Request) -> Response:
         started = time.monotonic()
-        request_id = str(uuid.uuid4()).upper()
+        request_id = new_request_id()
         host_id = request.headers.get("host", "localhost")
         fmt, action, key_id = "JSON", "-", "-"
         try:
             query, form, body = await _read(request)
             params = {**query, **form}
-            fmt = params.get("Format", "JSON").upper() if params.get("Format", "JSON").upper() in ("JSON", "XML") \
-                else "JSON"
+            if params.get("Format", "").upper() == "XML":
+                fmt = "XML"
             client = request.client.host if request.client else ""
             headers = {k.lower(): v for k, v in request.headers.items()}
             if headers.get("authorization", "").startswith("ACS3-"):
