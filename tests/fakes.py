@@ -126,7 +126,7 @@ class FakeSlurmNodes:
 def slurm(ehpc, monkeypatch):
     import ehpc_iac.ops.nodes as nodes_mod
     s = FakeSlurmNodes()
-    monkeypatch.setattr(type(ehpc), "_slurm_nodes", lambda self, rec: s)
+    monkeypatch.setattr(type(ehpc), "_node_scheduler", lambda self, rec, nodes=None: s)
     monkeypatch.setattr(nodes_mod, "DRAIN_POLL_S", 0.01)
     return s
 

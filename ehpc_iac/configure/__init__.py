@@ -1,6 +1,6 @@
 """Inventory from engine outputs; ansible-runner over playbooks/ and roles/."""
 from .inventory import build_extravars, build_inventory
-from .keys import ensure_cluster_key
+from ..engines.keys import ensure_cluster_key
 from .passwords import sha512_crypt
 from .runner import AnsibleConfigurator, ConfigureResult, ansible_dir
 

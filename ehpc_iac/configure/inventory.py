@@ -28,6 +28,9 @@ def build_inventory(plan: ClusterPlan, nodes: Mapping[str, NodeOutput], access: 
     children: dict[str, Any] = {g: {"hosts": {n.hostname: {} for n in plan.with_role(role)}}
                                 for g, role in GROUPS.items()}
     children["scheduler"] = {"hosts": {n.hostname: {} for n in plan.schedulers}}
+    # the back ends' plays target these groups (playbooks/scheduler_<type>.yml, accounts_<type>.yml)
+    for backend in (plan.scheduler_type, plan.account_type):
+        children[backend] = {"hosts": {n.hostname: {} for n in plan.nodes}}
     return {"all": {"hosts": hosts, "children": children}}
 
 

@@ -92,3 +92,12 @@ class Engine(ABC):
     @abstractmethod
     def destroy(self, cluster_id: str, progress: Progress = no_progress) -> list[str]:
         """Remove every machine, network and volume of the cluster; return what was removed."""
+
+    # --- engines that adopt existing machines (hosts) --------------------------------------
+    def admin_access(self, home: Path) -> Optional[Access]:
+        """The key pair the admin authorises on existing machines before a create, or None when
+        the engine makes its machines (and each cluster gets a fresh key)."""
+        return None
+
+    def adopt_access(self, home: Path, cluster_ssh_dir: Path) -> None:
+        """Make ``admin_access`` the new cluster's own key pair (before the cluster's key is made)."""

@@ -36,6 +36,7 @@ from typing import Callable, Optional
 from ..errors import EngineError, EngineUnavailable, InvalidParams
 from ..plan import ClusterPlan
 from ..spec.hosts import HostEntry, hosts_from_labels
+from .keys import ensure_cluster_key
 from .base import EXCEPTION, RUNNING, Access, ConvergeResult, Engine, NodeOutput, Progress, no_progress
 
 PROBE = "nproc; grep -m1 '^MemTotal:' /proc/meminfo"
@@ -47,7 +48,6 @@ def hosts_key_dir(home: Path) -> Path:
 
 def hosts_access(home: Path) -> Access:
     """The key pair every hosts cluster starts from (the admin authorises its public key)."""
-    from ..configure.keys import ensure_cluster_key
     return ensure_cluster_key(hosts_key_dir(home), "ehpc-iac-hosts")
 
 
@@ -97,6 +97,12 @@ class HostsEngine(Engine):
         self._run = runner or _default_runner
         self.tcp_probe = tcp_probe
         self.timeout = timeout
+
+    def admin_access(self, home: Path) -> Access:
+        return hosts_access(home)
+
+    def adopt_access(self, home: Path, cluster_ssh_dir: Path) -> None:
+        adopt_hosts_key(home, cluster_ssh_dir)
 
     # --- helpers -------------------------------------------------------------
     @staticmethod

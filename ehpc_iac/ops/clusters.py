@@ -15,21 +15,19 @@ from ..configure import sha512_crypt
 from ..engines import Progress, no_progress
 from ..errors import EngineError, EngineUnavailable, InvalidOpt, InvalidParams, SchedulerError
 from ..plan import ClusterPlan, plan_cluster, random_cluster_id
-from ..scheduler import SlurmAdapter
-from ..engines.hosts import adopt_hosts_key, hosts_access
 from ..spec import ClusterSpec, load_cluster_spec
 from ..spec.hosts import HOSTS_LABEL, check_hosts_against_plan, hosts_label, parse_hosts, pop_hosts
 from ..spec.requests import (DeleteClusterRequest, DescribeClusterRequest, ListClustersMetaRequest,
                              ListClustersRequest, ModifyClusterAttributesRequest, StartClusterRequest,
                              StopClusterRequest)
 from .lock import ClusterLock, cluster_lock
-from .core import (CREATING, EXCEPTION, INIT, RELEASING, RUNNING, STOPPED, UNINIT, OpsCore,
+from .core import (CREATING, EXCEPTION, INIT, RELEASING, RUNNING, STOPPED, UNINIT, Area,
                    new_request_id)
 from .state import ClusterRecord, now_iso
 from .views import cluster_info, cluster_simple, plan_view
 
 
-class ClusterOps(OpsCore):
+class ClusterOps(Area):
 
     # --- CreateCluster ------------------------------------------------------
     def create_cluster(self, params: Optional[Mapping[str, Any]] = None, /, *,
@@ -46,22 +44,22 @@ class ClusterOps(OpsCore):
         request_id = new_request_id()
         if dry_run:
             self._check_create_inputs(spec)
-            self.engine(engine_name).check()
+            self.core.engine(engine_name).check()
             out = {"RequestId": request_id, "DryRun": True,
                    "Plan": plan_view(plan_cluster(spec, "ehpc-lo-DRYRUN0000", lambda: "(assigned at create)"))}
             if hosts is not None:
-                out["HostsPublicKey"] = hosts_access(self.home).public_key
+                out["HostsPublicKey"] = self.core.engine(engine_name).admin_access(self.core.home).public_key
             return out
         if spec.ClientToken:
-            earlier = self.state.find_by_token(spec.ClientToken)
+            earlier = self.core.state.find_by_token(spec.ClientToken)
             if earlier is not None:
                 return {"RequestId": request_id, "ClusterId": earlier.id, "TaskId": earlier.id}
         authorized = self._check_create_inputs(spec)
-        engine = self.engine(engine_name)
+        engine = self.core.engine(engine_name)
         engine.check()  # Docker missing or stopped: say so before anything is recorded
         if hosts is not None and hasattr(engine, "check_hosts"):
             # existing machines must answer with the hosts key before anything is recorded
-            engine.check_hosts(hosts, hosts_access(self.home))
+            engine.check_hosts(hosts, engine.admin_access(self.core.home))
 
         cluster_id = random_cluster_id(spec.RegionId)
         plan = plan_cluster(spec, cluster_id)
@@ -72,27 +70,21 @@ class ClusterOps(OpsCore):
             engine=engine_name, spec=spec.public_dict(), plan=plan,
             root_password_hash=sha512_crypt(spec.Password.get_secret_value()) if spec.Password else "",
             client_token=spec.ClientToken, create_time=now_iso(), update_time=now_iso())
-        lock = ClusterLock(self.home / "locks", cluster_id, "CreateCluster").acquire()
+        lock = ClusterLock(self.core.home / "locks", cluster_id, "CreateCluster").acquire()
         try:
-            self.state.insert_cluster(rec)
+            self.core.state.insert_cluster(rec)
             if hosts is not None:
-                adopt_hosts_key(self.home, self.state.cluster_dir(cluster_id) / "ssh")
+                engine.adopt_access(self.core.home, self.core.state.cluster_dir(cluster_id) / "ssh")
             if authorized:
-                d = self.state.cluster_dir(cluster_id)
+                d = self.core.state.cluster_dir(cluster_id)
                 d.mkdir(parents=True, exist_ok=True)
                 (d / "authorized_keys").write_text(authorized + "\n")
         except BaseException:
             lock.release()
             raise
-        self._operation(rec, "CreateCluster", lambda step: self._provision(rec, step), progress=progress,
+        self.core._operation(rec, "CreateCluster", lambda step: self._provision(rec, step), progress=progress,
                         async_=async_, request_id=request_id, lock=lock)
         return {"RequestId": request_id, "ClusterId": cluster_id, "TaskId": request_id}
-
-    def _require_powered(self, rec: ClusterRecord, operation: str) -> None:
-        """Engines that do not power their machines (hosts) refuse before anything is recorded."""
-        if getattr(self.engine(rec.engine), "powers_machines", True) is False:
-            raise InvalidOpt(f"{operation} is not possible with the {rec.engine} engine: the machines are the "
-                             "admin's existing machines and are not powered by ehpc-iac", field="ClusterId")
 
     @staticmethod
     def _check_hosts_input(engine_name: str, hosts_raw, spec: ClusterSpec):
@@ -116,7 +108,7 @@ class ClusterOps(OpsCore):
                 if not path.is_file():
                     raise InvalidParams(f"PostInstallScript.{i}.Url", f"{path} is not a readable file")
         if spec.KeyPairName:
-            pub = self.home / "keypairs" / f"{spec.KeyPairName}.pub"
+            pub = self.core.home / "keypairs" / f"{spec.KeyPairName}.pub"
             if not pub.is_file():
                 raise InvalidParams("KeyPairName", f"no key pair {spec.KeyPairName!r}: put its public key in {pub}")
             return pub.read_text().strip()
@@ -124,28 +116,16 @@ class ClusterOps(OpsCore):
 
     def _provision(self, rec: ClusterRecord, step: Progress) -> None:
         """Make machines, then configure them; status creating -> init -> running."""
-        engine = self.engine(rec.engine)
-        access = self.access(rec.id)
-        self.state.update_cluster(rec.id, status=CREATING, status_reason="")
+        engine = self.core.engine(rec.engine)
+        access = self.core.access(rec.id)
+        self.core.state.update_cluster(rec.id, status=CREATING, status_reason="")
         step(f"creating {len(rec.plan.nodes)} node(s) with the {rec.engine} engine")
         result = engine.converge(rec.plan, access, step)
-        self.state.update_cluster(rec.id, status=INIT)
+        self.core.state.update_cluster(rec.id, status=INIT)
         step("configuring nodes (Ansible)")
-        self._configure(rec, result.nodes, step)
-        self.state.update_cluster(rec.id, status=RUNNING, status_reason="")
+        self.core.configure(rec, result.nodes, step)
+        self.core.state.update_cluster(rec.id, status=RUNNING, status_reason="")
         step("cluster is running")
-
-    def _configure(self, rec: ClusterRecord, nodes, step: Progress, limit=None, playbook: str = "cluster.yml"):
-        keys_file = self.state.cluster_dir(rec.id) / "authorized_keys"
-        keys = tuple(k for k in keys_file.read_text().splitlines() if k.strip()) if keys_file.exists() else ()
-        return self.configurator.configure(
-            rec.plan, nodes, self.access(rec.id), log_dir=self.log_dir(rec.id), limit=limit, progress=step,
-            playbook=playbook, root_password_hash=rec.root_password_hash or None, authorized_keys=keys,
-            users=tuple(self._configure_users(rec.id)))
-
-    def _configure_users(self, cluster_id: str) -> list[dict]:
-        """Users to configure (the user operations override this)."""
-        return []
 
     def reconverge(self, cluster_id: str, progress: Progress = no_progress) -> dict[str, Any]:
         """Engine converge plus configuration on an existing cluster; returns change counts.
@@ -153,56 +133,45 @@ class ClusterOps(OpsCore):
         The idempotence check of the tests and benchmarks: on a healthy cluster the
         engine creates, replaces and removes nothing and Ansible changes nothing.
         """
-        rec = self._cluster(cluster_id)
-        with cluster_lock(self.home / "locks", cluster_id, "Converge"):
-            result = self.engine(rec.engine).converge(rec.plan, self.access(cluster_id), progress)
-            conf = self._configure(rec, result.nodes, progress)
+        rec = self.core._cluster(cluster_id)
+        with cluster_lock(self.core.home / "locks", cluster_id, "Converge"):
+            result = self.core.engine(rec.engine).converge(rec.plan, self.core.access(cluster_id), progress)
+            conf = self.core.configure(rec, result.nodes, progress)
         return {"EngineChanged": result.changed, "Created": result.created, "Replaced": result.replaced,
                 "Removed": result.removed, "Started": result.started, "AnsibleChanged": conf.changed}
 
     # --- reads ---------------------------------------------------------------------
     def describe_cluster(self, params: Optional[Mapping[str, Any]] = None, /, **kwargs: Any) -> dict[str, Any]:
-        req = self._request(DescribeClusterRequest, params, kwargs)
-        rec = self._cluster(req.ClusterId)
+        req = self.core._request(DescribeClusterRequest, params, kwargs)
+        rec = self.core._cluster(req.ClusterId)
         return {"RequestId": new_request_id(), "ClusterInfo": cluster_info(rec)}
 
     def list_clusters(self, params: Optional[Mapping[str, Any]] = None, /, **kwargs: Any) -> dict[str, Any]:
-        req = self._request(ListClustersRequest, params, kwargs)
-        total, recs = self.state.list_clusters((req.PageNumber - 1) * req.PageSize, req.PageSize)
+        req = self.core._request(ListClustersRequest, params, kwargs)
+        total, recs = self.core.state.list_clusters((req.PageNumber - 1) * req.PageSize, req.PageSize)
         items = []
-        for rec in map(self._settle, recs):
-            nodes = self._inspect_quietly(rec)
+        for rec in map(self.core._settle, recs):
+            nodes = self.core._inspect_quietly(rec)
             used = self._used_resources(rec, nodes) if rec.status == RUNNING else None
             items.append(cluster_simple(rec, nodes, used))
         return {"RequestId": new_request_id(), "TotalCount": total, "PageNumber": req.PageNumber,
                 "PageSize": req.PageSize, "Clusters": {"ClusterInfoSimple": items}}
 
     def list_clusters_meta(self, params: Optional[Mapping[str, Any]] = None, /, **kwargs: Any) -> dict[str, Any]:
-        req = self._request(ListClustersMetaRequest, params, kwargs)
-        total, recs = self.state.list_clusters((req.PageNumber - 1) * req.PageSize, req.PageSize)
+        req = self.core._request(ListClustersMetaRequest, params, kwargs)
+        total, recs = self.core.state.list_clusters((req.PageNumber - 1) * req.PageSize, req.PageSize)
         return {"RequestId": new_request_id(), "TotalCount": total, "PageNumber": req.PageNumber,
                 "PageSize": req.PageSize,
-                "Clusters": {"ClusterInfoSimple": [cluster_simple(self._settle(r), None, meta=True)
+                "Clusters": {"ClusterInfoSimple": [cluster_simple(self.core._settle(r), None, meta=True)
                                                    for r in recs]}}
-
-    def _inspect_quietly(self, rec: ClusterRecord):
-        try:
-            return self.engine(rec.engine).inspect(rec.plan)
-        except (EngineUnavailable, EngineError):
-            return {}
-
-    def scheduler(self, rec: ClusterRecord, nodes=None) -> SlurmAdapter:
-        nodes = nodes or self.engine(rec.engine).inspect(rec.plan)
-        primary = nodes[rec.plan.schedulers[0].hostname]
-        if not primary.address:
-            raise SchedulerError(f"the scheduler node {primary.hostname} is not reachable ({primary.status})")
-        return SlurmAdapter(self.ssh_to(rec.id, primary))
 
     def _used_resources(self, rec: ClusterRecord, nodes) -> Optional[dict[str, int]]:
         try:
-            adapter = self.scheduler(rec, nodes)
-            with adapter.ssh:
-                alloc, _total = adapter.used_cpus()
+            nodes_sched = self.core._node_scheduler(rec, nodes)
+            try:
+                alloc, _total = nodes_sched.used_cpus()
+            finally:
+                nodes_sched.close()
             return {"Cpu": alloc, "Memory": 0, "Gpu": 0}
         except Exception:  # a read must not fail because one cluster's scheduler is down
             return None
@@ -210,9 +179,9 @@ class ClusterOps(OpsCore):
     # --- ModifyClusterAttributes ---------------------------------------------------------
     def modify_cluster_attributes(self, params: Optional[Mapping[str, Any]] = None, /,
                                   **kwargs: Any) -> dict[str, Any]:
-        req = self._request(ModifyClusterAttributesRequest, params, kwargs)
-        rec = self._cluster(req.ClusterId)
-        self._require_status(rec, "ModifyClusterAttributes", (RUNNING, STOPPED, EXCEPTION, INIT))
+        req = self.core._request(ModifyClusterAttributesRequest, params, kwargs)
+        rec = self.core._cluster(req.ClusterId)
+        self.core._require_status(rec, "ModifyClusterAttributes", (RUNNING, STOPPED, EXCEPTION, INIT))
         if req.ImageId is not None and req.ImageId != (rec.plan.image_id or ""):
             raise InvalidParams("ImageId", "changing the image of an existing cluster is not supported yet; "
                                 "create a new cluster with the image")
@@ -226,64 +195,64 @@ class ClusterOps(OpsCore):
             if changes:
                 spec = dict(rec.spec)
                 spec.update({k.capitalize(): v for k, v in changes.items()})
-                self.state.update_cluster(rec.id, spec=spec, **changes)
+                self.core.state.update_cluster(rec.id, spec=spec, **changes)
             step(f"{', '.join(sorted(changes)) or 'nothing'} changed")
 
-        return {"RequestId": self._operation(rec, "ModifyClusterAttributes", body, on_error_status=None)}
+        return {"RequestId": self.core._operation(rec, "ModifyClusterAttributes", body, on_error_status=None)}
 
     # --- StopCluster / StartCluster --------------------------------------------------------
     def stop_cluster(self, params: Optional[Mapping[str, Any]] = None, /, *,
                      progress: Progress = no_progress, **kwargs: Any) -> dict[str, Any]:
-        req = self._request(StopClusterRequest, params, kwargs)
-        rec = self._cluster(req.ClusterId)
-        self._require_status(rec, "StopCluster", (RUNNING, EXCEPTION))
-        self._require_powered(rec, "StopCluster")
+        req = self.core._request(StopClusterRequest, params, kwargs)
+        rec = self.core._cluster(req.ClusterId)
+        self.core._require_status(rec, "StopCluster", (RUNNING, EXCEPTION))
+        self.core._require_powered(rec, "StopCluster")
 
         def body(step: Progress) -> None:
-            self.engine(rec.engine).stop(rec.plan, step)
-            self.state.update_cluster(rec.id, status=STOPPED, status_reason="")
+            self.core.engine(rec.engine).stop(rec.plan, step)
+            self.core.state.update_cluster(rec.id, status=STOPPED, status_reason="")
 
-        task = self._operation(rec, "StopCluster", body, progress=progress, async_=req.Async)
+        task = self.core._operation(rec, "StopCluster", body, progress=progress, async_=req.Async)
         return {"RequestId": task, "TaskId": task}
 
     def start_cluster(self, params: Optional[Mapping[str, Any]] = None, /, *,
                       progress: Progress = no_progress, **kwargs: Any) -> dict[str, Any]:
-        req = self._request(StartClusterRequest, params, kwargs)
-        rec = self._cluster(req.ClusterId)
-        self._require_status(rec, "StartCluster", (STOPPED,))
-        self._require_powered(rec, "StartCluster")
+        req = self.core._request(StartClusterRequest, params, kwargs)
+        rec = self.core._cluster(req.ClusterId)
+        self.core._require_status(rec, "StartCluster", (STOPPED,))
+        self.core._require_powered(rec, "StartCluster")
 
         def body(step: Progress) -> None:
-            nodes = self.engine(rec.engine).start(rec.plan, step)
+            nodes = self.core.engine(rec.engine).start(rec.plan, step)
             missing = sorted(h for h, n in nodes.items() if n.status != "running")
             if missing:
                 raise EngineError(f"nodes could not be started: {', '.join(missing)}; "
                                   "RecoverCluster re-creates them")
             step("re-applying configuration and waiting for compute nodes")
-            self._configure(rec, nodes, step)
-            self.state.update_cluster(rec.id, status=RUNNING, status_reason="")
+            self.core.configure(rec, nodes, step)
+            self.core.state.update_cluster(rec.id, status=RUNNING, status_reason="")
 
-        task = self._operation(rec, "StartCluster", body, progress=progress, async_=req.Async)
+        task = self.core._operation(rec, "StartCluster", body, progress=progress, async_=req.Async)
         return {"RequestId": task, "TaskId": task}
 
     # --- DeleteCluster -----------------------------------------------------------------------
     def delete_cluster(self, params: Optional[Mapping[str, Any]] = None, /, *,
                        progress: Progress = no_progress, **kwargs: Any) -> dict[str, Any]:
-        req = self._request(DeleteClusterRequest, params, kwargs)
-        rec = self._cluster(req.ClusterId)
+        req = self.core._request(DeleteClusterRequest, params, kwargs)
+        rec = self.core._cluster(req.ClusterId)
 
         def body(step: Progress) -> None:
-            self.state.update_cluster(rec.id, status=RELEASING, status_reason="")
-            engine = self.engine(rec.engine)
+            self.core.state.update_cluster(rec.id, status=RELEASING, status_reason="")
+            engine = self.core.engine(rec.engine)
             removed = engine.destroy(rec.id, step)
             left = engine.leftovers(rec.id) if hasattr(engine, "leftovers") else []
             if left:
                 raise EngineError(f"could not remove: {', '.join(left)}")
             step(f"removed {len(removed)} resource(s)")
-            shutil.rmtree(self.state.cluster_dir(rec.id), ignore_errors=True)
-            self.state.delete_cluster(rec.id)
+            shutil.rmtree(self.core.state.cluster_dir(rec.id), ignore_errors=True)
+            self.core.state.delete_cluster(rec.id)
 
-        task = self._operation(rec, "DeleteCluster", body, progress=progress, async_=req.Async)
+        task = self.core._operation(rec, "DeleteCluster", body, progress=progress, async_=req.Async)
         return {"RequestId": task, "TaskId": task}
 
 

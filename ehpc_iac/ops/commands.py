@@ -44,7 +44,7 @@ from ..spec.commands import (InvokeShellCommandRequest, ListCommandsRequest, Lis
                              ListInvocationStatusRequest)
 from .commands_state import FAILED, FINISHED, RUNNING, STOPPED, CommandStore
 from .core import RUNNING as CLUSTER_RUNNING
-from .core import OpsCore, new_request_id
+from .core import Area, new_request_id
 from .state import ClusterRecord
 
 OUTPUT_MAX = 64 * 1024
@@ -170,12 +170,9 @@ def ssh_shell(target: ShellTarget, command: str, working_dir: str, timeout: int)
         client.close()
 
 
-class CommandOps(OpsCore):
-    #: Runs one command on one node; tests replace it (fake nodes have no SSH).
-    shell_runner: ShellRunner = staticmethod(ssh_shell)
-
+class CommandOps(Area):
     def _command_store(self) -> CommandStore:
-        return CommandStore(self.state)
+        return CommandStore(self.core.state)
 
     # --- InvokeShellCommand ------------------------------------------------------------
     def invoke_shell_command(self, params: Optional[Mapping[str, Any]] = None, /, *,
@@ -185,8 +182,8 @@ class CommandOps(OpsCore):
 
         ``wait=True`` (not an API parameter) runs the command to its end before returning.
         """
-        req = self._request(InvokeShellCommandRequest, params, kwargs)
-        rec = self._cluster(req.ClusterId)
+        req = self.core._request(InvokeShellCommandRequest, params, kwargs)
+        rec = self.core._cluster(req.ClusterId)
         if rec.status != CLUSTER_RUNNING:
             raise InvalidClusterStatus(rec.id, rec.status, "InvokeShellCommand", [CLUSTER_RUNNING])
         nodes = self._select_nodes(rec, [i.Id for i in req.Instance])
@@ -217,11 +214,11 @@ class CommandOps(OpsCore):
         """Record the command, then run it on ``nodes`` (planned nodes), now or in the background."""
         store = self._command_store()
         store.purge_orphans()
-        outputs = self.engine(rec.engine).inspect(rec.plan)
-        key_file = self.access(rec.id).private_key_file
+        outputs = self.core.engine(rec.engine).inspect(rec.plan)
+        key_file = self.core.access(rec.id).private_key_file
         store.insert(command_id, rec.id, request_id, content, working_dir, timeout,
                      [(n.instance_id, n.hostname) for n in nodes], kind=kind)
-        self.state.add_log(rec.id, request_id, operation, "info",
+        self.core.state.add_log(rec.id, request_id, operation, "info",
                            f"{operation} started: command {command_id} on {len(nodes)} node(s)")
         plan = [(n, outputs.get(n.hostname)) for n in nodes]
 
@@ -231,7 +228,7 @@ class CommandOps(OpsCore):
 
         if wait:
             run_all(progress)
-        elif self.async_mode == "fork":
+        elif self.core.async_mode == "fork":
             self._fork_command(run_all, rec.id, command_id)
         else:
             threading.Thread(target=_quietly(run_all), args=(no_progress,), name=f"{operation}-{command_id}",
@@ -241,7 +238,7 @@ class CommandOps(OpsCore):
                  working_dir: str, timeout: int, plan: list[tuple[Any, Optional[NodeOutput]]], key_file: Path,
                  progress: Progress) -> None:
         store = self._command_store()
-        runner = self.shell_runner
+        runner = self.core.shell_runner
         counts = {FINISHED: 0, FAILED: 0, "nonzero": 0}
 
         def one(node, out: Optional[NodeOutput]) -> tuple[str, ShellRun]:
@@ -270,18 +267,18 @@ class CommandOps(OpsCore):
         except BaseException as exc:
             reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
             store.stop_running(command_id, reason)
-            self.state.add_log(cluster_id, request_id, operation, "error",
+            self.core.state.add_log(cluster_id, request_id, operation, "error",
                                f"{operation} failed: command {command_id}: {reason}")
             raise
         ok = counts[FINISHED] - counts["nonzero"]
         level = "info" if ok == len(plan) else "warn"
-        self.state.add_log(cluster_id, request_id, operation, level,
+        self.core.state.add_log(cluster_id, request_id, operation, level,
                            f"{operation} finished: command {command_id}: {ok} of {len(plan)} node(s) exited 0, "
                            f"{counts['nonzero']} with another exit code, {counts[FAILED]} failed")
 
     def _fork_command(self, run_all: Callable[[Progress], None], cluster_id: str, command_id: str) -> None:
         """Run in a detached child (the CLI returns at once); the child is the command's runner."""
-        pid = self._spawn_detached(cluster_id, "InvokeShellCommand", run_all)
+        pid = self.core._spawn_detached(cluster_id, "InvokeShellCommand", run_all)
         self._command_store().set_runner(command_id, pid)
 
     # --- reads ------------------------------------------------------------------------------
@@ -293,8 +290,8 @@ class CommandOps(OpsCore):
         return cmd
 
     def list_commands(self, params: Optional[Mapping[str, Any]] = None, /, **kwargs: Any) -> dict[str, Any]:
-        req = self._request(ListCommandsRequest, params, kwargs)
-        rec = self._cluster(req.ClusterId)
+        req = self.core._request(ListCommandsRequest, params, kwargs)
+        rec = self.core._cluster(req.ClusterId)
         total, rows = self._command_store().commands(rec.id, req.CommandId, (req.PageNumber - 1) * req.PageSize,
                                                      req.PageSize)
         return {"RequestId": new_request_id(), "TotalCount": total, "PageNumber": req.PageNumber,
@@ -305,8 +302,8 @@ class CommandOps(OpsCore):
 
     def list_invocation_status(self, params: Optional[Mapping[str, Any]] = None, /,
                                **kwargs: Any) -> dict[str, Any]:
-        req = self._request(ListInvocationStatusRequest, params, kwargs)
-        rec = self._cluster(req.ClusterId)
+        req = self.core._request(ListInvocationStatusRequest, params, kwargs)
+        rec = self.core._cluster(req.ClusterId)
         self._command(rec, req.CommandId)
         results = self._command_store().results(req.CommandId)
         return {"RequestId": new_request_id(), "CommandId": req.CommandId,
@@ -316,8 +313,8 @@ class CommandOps(OpsCore):
 
     def list_invocation_results(self, params: Optional[Mapping[str, Any]] = None, /,
                                 **kwargs: Any) -> dict[str, Any]:
-        req = self._request(ListInvocationResultsRequest, params, kwargs)
-        rec = self._cluster(req.ClusterId)
+        req = self.core._request(ListInvocationResultsRequest, params, kwargs)
+        rec = self.core._cluster(req.ClusterId)
         self._command(rec, req.CommandId)
         results = self._command_store().results(req.CommandId)
         wanted = {i.Id for i in req.Instance}

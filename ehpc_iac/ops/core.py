@@ -12,12 +12,17 @@ from typing import Any, Callable, Iterator, Mapping, Optional, TypeVar
 
 from pydantic import BaseModel
 
+from ..accounts import AccountBackend, UserEntry, get_accounts
 from ..configure import AnsibleConfigurator, ensure_cluster_key
 from ..engines import Access, Engine, Progress, get_engine, no_progress
-from ..errors import ClusterNotFound, ConflictOpt, EhpcError, InvalidClusterStatus, ObjectNotFound, UnknownError
+from ..errors import (ClusterNotFound, ConflictOpt, EhpcError, EngineError, EngineUnavailable, InvalidClusterStatus, InvalidOpt, ObjectNotFound,
+                      SchedulerError, UnknownError)
+from ..scheduler import JobScheduler, NodeScheduler, SchedulerBackend, get_scheduler
 from ..spec import parse
 from ..ssh import SSHNode, SSHPool
+from .jobs_state import JobStore
 from .lock import ClusterLock, is_locked, lock_holder
+from .nodes_state import NodeStateStore
 from .state import ClusterRecord, StateStore, default_home
 
 M = TypeVar("M", bound=BaseModel)
@@ -34,7 +39,9 @@ def new_request_id() -> str:
 
 
 class OpsCore:
-    """Holds the dependencies every operation uses; no global state."""
+    """What every area of operations shares: the state, engines, SSH pool, configurator, the cluster
+    lock and log, and the cluster's back ends (scheduler, accounts); no global state. ``Ehpc`` is
+    one, and each area (clusters, nodes, jobs ...) holds it as ``core``."""
 
     def __init__(self, home: Optional[Path | str] = None, *,
                  engine_factory: Callable[[str], Engine] = get_engine,
@@ -202,6 +209,71 @@ class OpsCore:
         finally:
             os._exit(code)
 
+    # --- the cluster's back ends -----------------------------------------------------------
+    def scheduler_backend(self, rec: ClusterRecord) -> SchedulerBackend:
+        return get_scheduler(rec.plan.scheduler_type)
+
+    def accounts(self, rec: ClusterRecord) -> AccountBackend:
+        return get_accounts(rec.plan.account_type)
+
+    def _node_scheduler(self, rec: ClusterRecord, nodes=None) -> NodeScheduler:
+        """Node commands on the cluster's primary controller (replaced by a fake in unit tests)."""
+        nodes = nodes or self.engine(rec.engine).inspect(rec.plan)
+        primary = nodes[rec.plan.schedulers[0].hostname]
+        if not primary.address:
+            raise SchedulerError(f"the scheduler node {primary.hostname} is not reachable ({primary.status})")
+        return self.scheduler_backend(rec).nodes(self.ssh_to(rec.id, primary))
+
+    def _job_scheduler(self, rec: ClusterRecord) -> JobScheduler:
+        """Jobs on the first login node, or on the primary scheduler (manager) when there is none."""
+        nodes = self.engine(rec.engine).inspect(rec.plan)
+        host = (rec.plan.logins or rec.plan.schedulers)[0].hostname
+        node = nodes[host]
+        if not node.address:
+            raise ObjectNotFound(f"the node {host} that submits jobs is not reachable ({node.status})")
+        return self.scheduler_backend(rec).jobs(self.ssh_to(rec.id, node))
+
+    @property
+    def jobs_store(self) -> JobStore:
+        if getattr(self, "_jobs_store", None) is None or self._jobs_store.state is not self.state:
+            self._jobs_store = JobStore(self.state)
+        return self._jobs_store
+
+    @property
+    def node_state(self) -> NodeStateStore:
+        if getattr(self, "_node_state", None) is None or self._node_state.state is not self.state:
+            self._node_state = NodeStateStore(self.state)
+        return self._node_state
+
+    # --- machines and configuration ----------------------------------------------------------
+    def _inspect_quietly(self, rec: ClusterRecord):
+        try:
+            return self.engine(rec.engine).inspect(rec.plan)
+        except (EngineUnavailable, EngineError):
+            return {}
+
+    def _require_powered(self, rec: ClusterRecord, operation: str) -> None:
+        """Engines that do not power their machines (hosts) refuse before anything is recorded."""
+        if getattr(self.engine(rec.engine), "powers_machines", True) is False:
+            raise InvalidOpt(f"{operation} is not possible with the {rec.engine} engine: the machines are the "
+                             "admin's existing machines and are not powered by ehpc-iac", field="ClusterId")
+
+    def users_of(self, cluster_id: str) -> list[UserEntry]:
+        """The cluster's users as stored (the source of truth every configuration run applies)."""
+        return [UserEntry(u["name"], u["uid"], u["grp"], u["password_hash"]) for u in self.state.users(cluster_id)]
+
+    def configure(self, rec: ClusterRecord, nodes, step: Progress, limit=None, playbook: str = "cluster.yml",
+                  users: Optional[list[UserEntry]] = None):
+        """Run a playbook over the cluster; the account server always gets the stored users (never an
+        empty list by omission: the account roles delete the accounts they made that are not listed)."""
+        keys_file = self.state.cluster_dir(rec.id) / "authorized_keys"
+        keys = tuple(k for k in keys_file.read_text().splitlines() if k.strip()) if keys_file.exists() else ()
+        users = self.users_of(rec.id) if users is None else users
+        return self.configurator.configure(
+            rec.plan, nodes, self.access(rec.id), log_dir=self.log_dir(rec.id), limit=limit, progress=step,
+            playbook=playbook, root_password_hash=rec.root_password_hash or None, authorized_keys=keys,
+            users=tuple(u.as_vars() for u in users))
+
     def wait_operation(self, cluster_id: str, task_id: str, progress: Progress = no_progress,
                        timeout: float = 3600, poll: float = 0.3) -> dict[str, Any]:
         """Follow an operation's steps until it ends; returns its final log entry."""
@@ -233,5 +305,12 @@ def _swallow(fn: Callable[[Progress], None]) -> Callable[[Progress], None]:
     return wrapped
 
 
-__all__ = ["OpsCore", "new_request_id", "no_progress", "STATUSES", "UNINIT", "CREATING", "INIT", "RUNNING",
+class Area:
+    """An area of operations (clusters, nodes, jobs ...): its actions over the shared ``OpsCore``."""
+
+    def __init__(self, core: OpsCore):
+        self.core = core
+
+
+__all__ = ["Area", "OpsCore", "new_request_id", "no_progress", "STATUSES", "UNINIT", "CREATING", "INIT", "RUNNING",
            "EXCEPTION", "RELEASING", "STOPPED"]

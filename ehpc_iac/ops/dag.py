@@ -39,7 +39,8 @@ import uuid
 from typing import Any, Mapping, Optional
 
 from ..errors import InvalidParams, ObjectNotFound, SchedulerError
-from ..scheduler.base import FAILED, FINISHED, QUEUED, RUNNING, STOPPED, UNKNOWN, JobRequest
+from ..scheduler import (AFTER_ANY, AFTER_OK, ARRAY_INDEX_VAR, FAILED, FINISHED, QUEUED, RUNNING, STOPPED, UNKNOWN,
+                         JobRequest)
 from ..spec.dag import PRIORITY_MAX, DagJobRequest, DagTask, parse_dag_request
 from ..spec.params import unflatten
 from .core import new_request_id
@@ -57,7 +58,7 @@ _ENDED = (D_FINISHED, D_FAILED, D_STOPPED, D_UNKNOWN)
 
 
 def priority_to_nice(priority: int) -> int:
-    """Priority 0-1000 (higher first) -> Slurm --nice (0 for the highest; users may only lower theirs)."""
+    """Priority 0-1000 (higher first) -> nice (0 for the highest; users may only lower theirs)."""
     return PRIORITY_MAX - priority
 
 
@@ -72,7 +73,7 @@ def task_command(job_id: str, task: DagTask) -> str:
     to MaxRetryCount times; ends with the last attempt's exit status."""
     return "\n".join([
         f"export EHPC_DAG_JOB_ID={job_id} EHPC_DAG_TASK_NAME={task.name}",   # both validated names
-        'export EHPC_DAG_INSTANCE_ID="${SLURM_ARRAY_TASK_ID:-0}"',
+        f'export EHPC_DAG_INSTANCE_ID="${{{ARRAY_INDEX_VAR}:-0}}"',
         "__ehpc_try=0",
         "while :; do",
         "  __ehpc_try=$((__ehpc_try + 1))",
@@ -88,16 +89,14 @@ def task_command(job_id: str, task: DagTask) -> str:
 
 def job_request(req: DagJobRequest, job_id: str, task: DagTask, source_ids: list[str],
                 stdout: Optional[str], stderr: Optional[str]) -> JobRequest:
-    """The Slurm submission of one task (its sources already submitted, their ids given)."""
-    dependency = None
-    if source_ids:
-        dependency = ("afterok:" if req.fail_on_instance_fail else "afterany:") + ":".join(source_ids)
+    """The submission of one task (its sources already submitted, their ids given)."""
     return JobRequest(
         command=task_command(job_id, task), user=req.runas_user, workdir=f"/home/{req.runas_user}",
         name=f"{req.name}.{task.name}", nice=priority_to_nice(req.priority), rerunable=False,
         array=f"0-{task.instance_count - 1}" if task.instance_count > 1 else None, env=dict(task.env),
-        stdout=stdout, stderr=stderr, time_limit=str(time_limit_minutes(task)),
-        dependency=dependency, kill_on_invalid_dep=True if dependency else None)
+        stdout=stdout, stderr=stderr, time_s=time_limit_minutes(task) * 60,
+        after=list(source_ids), after_policy=AFTER_OK if req.fail_on_instance_fail else AFTER_ANY,
+        cancel_if_dependency_fails=True if source_ids else None)
 
 
 def job_state(task_states: list[str], stopped: bool, fail_on_instance_fail: bool) -> str:
@@ -118,17 +117,17 @@ class DagJobOps(JobOps):
 
     @property
     def dag_store(self) -> DagStore:
-        if getattr(self, "_dag_store", None) is None or self._dag_store.state is not self.state:
-            self._dag_store = DagStore(self.state)
+        if getattr(self, "_dag_store", None) is None or self._dag_store.state is not self.core.state:
+            self._dag_store = DagStore(self.core.state)
         return self._dag_store
 
-    def _output_path(self, req: DagJobRequest, task: DagTask, path: Optional[str], field: str,
+    def _output_path(self, rec: ClusterRecord, req: DagJobRequest, task: DagTask, path: Optional[str], field: str,
                      ext: str) -> Optional[str]:
         if path is None:
             return None
         full = self._user_path(req.runas_user, path, field)
         if path.endswith("/"):
-            pattern = "%A.%a" if task.instance_count > 1 else "%j"
+            pattern = self.core.scheduler_backend(rec).output_pattern(task.instance_count > 1)
             full = posixpath.join(full, f"{req.name}.{task.name}.{pattern}.{ext}")
         return full
 
@@ -144,8 +143,8 @@ class DagJobOps(JobOps):
         paths = {}
         for name, task in req.tasks.items():
             pre = f"DAG.Tasks.{name}."
-            paths[name] = (self._output_path(req, task, task.stdout, pre + "StdoutRedirectPath", "out"),
-                           self._output_path(req, task, task.stderr, pre + "StderrRedirectPath", "err"))
+            paths[name] = (self._output_path(rec, req, task, task.stdout, pre + "StdoutRedirectPath", "out"),
+                           self._output_path(rec, req, task, task.stderr, pre + "StderrRedirectPath", "err"))
         job_id = "job-" + uuid.uuid4().hex[:20].upper()
         slurm_ids: dict[str, str] = {}
         try:
@@ -156,7 +155,7 @@ class DagJobOps(JobOps):
                 slurm_ids[name] = self._submit(rec, jr, None)
         except BaseException:
             if slurm_ids:
-                sched = self._job_scheduler(rec)
+                sched = self.core._job_scheduler(rec)
                 try:
                     sched.stop(list(slurm_ids.values()))
                 finally:
@@ -170,7 +169,7 @@ class DagJobOps(JobOps):
                     "max_retry": req.tasks[n].max_retry, "timeout": req.tasks[n].timeout,
                     "sources": req.sources(n), "state": WAITING, "raw_state": "PENDING", "reason": ""}
                    for i, n in enumerate(req.order)])
-        self.state.add_log(rec.id, new_request_id(), "CreateJob", "info",
+        self.core.state.add_log(rec.id, new_request_id(), "CreateJob", "info",
                            f"DAG job {job_id} ({req.name}) submitted as {req.runas_user}: " +
                            ", ".join(f"{n}={slurm_ids[n]}" for n in req.order))
         return {"RequestId": new_request_id(), "Id": job_id}
@@ -220,7 +219,7 @@ class DagJobOps(JobOps):
         data = {**dict(params or {}), **kwargs}
         rec = self._jobs_cluster(_cluster_param(data), "GetJob")
         job = self._dag_job(rec, data.get("JobId"))
-        sched = self._job_scheduler(rec)
+        sched = self.core._job_scheduler(rec)
         try:
             view = self._refresh_dag(rec, job, self._live_by_base(sched))
         finally:
@@ -235,7 +234,7 @@ class DagJobOps(JobOps):
             if not isinstance(v, int) or isinstance(v, bool) or not 1 <= v <= hi:
                 raise InvalidParams(fld, f"must be an integer between 1 and {hi}")
         jobs = self.dag_store.jobs(rec.id)
-        sched = self._job_scheduler(rec)
+        sched = self.core._job_scheduler(rec)
         try:
             live = self._live_by_base(sched) if jobs else {}
             views = [self._refresh_dag(rec, j, live) for j in jobs]
@@ -255,7 +254,7 @@ class DagJobOps(JobOps):
         data = {**dict(params or {}), **kwargs}
         rec = self._jobs_cluster(_cluster_param(data), "StopJob")
         job = self._dag_job(rec, data.get("JobId"))
-        sched = self._job_scheduler(rec)
+        sched = self.core._job_scheduler(rec)
         try:
             view = self._refresh_dag(rec, job, self._live_by_base(sched))
             if view["State"] in (WAITING, D_RUNNING):
@@ -264,7 +263,7 @@ class DagJobOps(JobOps):
                 if failed:
                     raise SchedulerError("could not stop " + "; ".join(f"{k}: {v}" for k, v in failed.items()))
                 self.dag_store.update_job(rec.id, job["id"], stopped=1, state=D_STOPPED)
-                self.state.add_log(rec.id, new_request_id(), "StopJob", "info",
+                self.core.state.add_log(rec.id, new_request_id(), "StopJob", "info",
                                    f"DAG job {job['id']} stopped ({', '.join(ids)})")
         finally:
             sched.close()

@@ -42,8 +42,8 @@ class JobTemplateOps(JobOps):
 
     @property
     def job_templates(self) -> JobTemplateStore:
-        if getattr(self, "_job_templates", None) is None or self._job_templates.state is not self.state:
-            self._job_templates = JobTemplateStore(self.state)
+        if getattr(self, "_job_templates", None) is None or self._job_templates.state is not self.core.state:
+            self._job_templates = JobTemplateStore(self.core.state)
         return self._job_templates
 
     # --- helpers ------------------------------------------------------------------
@@ -70,11 +70,11 @@ class JobTemplateOps(JobOps):
 
     # --- CreateJobTemplate ----------------------------------------------------------
     def create_job_template(self, params: Optional[Mapping[str, Any]] = None, /, **kwargs: Any) -> dict[str, Any]:
-        req = self._request(CreateJobTemplateRequest, params, kwargs)
-        rec = self._cluster(req.ClusterId)
+        req = self.core._request(CreateJobTemplateRequest, params, kwargs)
+        rec = self.core._cluster(req.ClusterId)
         self._check_template(rec, req)
         tid = self.job_templates.add(rec.id, req.stored_fields())
-        self.state.add_log(rec.id, new_request_id(), "CreateJobTemplate", "info",
+        self.core.state.add_log(rec.id, new_request_id(), "CreateJobTemplate", "info",
                            f"job template {tid} ({req.Name}) created")
         return {"RequestId": new_request_id(), "TemplateId": tid}
 
@@ -84,7 +84,7 @@ class JobTemplateOps(JobOps):
         null or "" is cleared. The result is validated as a whole, like CreateJobTemplate."""
         raw = _raw(params, kwargs)
         ids = self._ids(raw)
-        rec = self._cluster(ids.ClusterId)
+        rec = self.core._cluster(ids.ClusterId)
         row = self._template(rec, ids.TemplateId)
         changes = {k: v for k, v in raw.items() if k not in _ID_KEYS}
         merged = dict(row["fields"])
@@ -98,15 +98,15 @@ class JobTemplateOps(JobOps):
         req = parse(CreateJobTemplateRequest, {"ClusterId": rec.id, **merged})
         self._check_template(rec, req)
         self.job_templates.replace(rec.id, ids.TemplateId, req.stored_fields())
-        self.state.add_log(rec.id, new_request_id(), "EditJobTemplate", "info",
+        self.core.state.add_log(rec.id, new_request_id(), "EditJobTemplate", "info",
                            f"job template {ids.TemplateId} ({req.Name}) edited")
         return {"RequestId": new_request_id(), "TemplateId": ids.TemplateId}
 
     # --- ListJobTemplates ---------------------------------------------------------------
     def list_job_templates(self, params: Optional[Mapping[str, Any]] = None, /, **kwargs: Any) -> dict[str, Any]:
         """The cluster's templates, oldest first; ``Name`` keeps those with exactly that name."""
-        req = self._request(ListJobTemplatesRequest, params, kwargs)
-        rec = self._cluster(req.ClusterId)
+        req = self.core._request(ListJobTemplatesRequest, params, kwargs)
+        rec = self.core._cluster(req.ClusterId)
         rows = self.job_templates.all(rec.id, req.Name or None)
         start = (req.PageNumber - 1) * req.PageSize
         views = [template_view(r["id"], r["fields"]) for r in rows[start:start + req.PageSize]]
@@ -116,8 +116,8 @@ class JobTemplateOps(JobOps):
     # --- DeleteJobTemplates ---------------------------------------------------------------
     def delete_job_templates(self, params: Optional[Mapping[str, Any]] = None, /, **kwargs: Any) -> dict[str, Any]:
         """All the listed templates or none: an unknown id is ObjectNotFound naming Templates.N.Id."""
-        req = self._request(DeleteJobTemplatesRequest, params, kwargs)
-        rec = self._cluster(req.ClusterId)
+        req = self.core._request(DeleteJobTemplatesRequest, params, kwargs)
+        rec = self.core._cluster(req.ClusterId)
         ids = [t.Id for t in req.Templates]
         for i, tid in enumerate(ids, start=1):
             if tid in ids[:i - 1]:
@@ -127,7 +127,7 @@ class JobTemplateOps(JobOps):
             i = ids.index(missing[0]) + 1
             raise ObjectNotFound(f"The job template {missing[0]} does not exist in cluster {rec.id} "
                                  f"(Templates.{i}.Id); nothing was deleted.", field=f"Templates.{i}.Id")
-        self.state.add_log(rec.id, new_request_id(), "DeleteJobTemplates", "info",
+        self.core.state.add_log(rec.id, new_request_id(), "DeleteJobTemplates", "info",
                            f"job templates deleted: {', '.join(ids)}")
         return {"RequestId": new_request_id()}
 
@@ -139,7 +139,7 @@ class JobTemplateOps(JobOps):
         parameters given as null are ignored. Returns SubmitJob's response (JobId)."""
         raw = _raw(params, kwargs)
         ids = self._ids(raw)
-        rec = self._cluster(ids.ClusterId)
+        rec = self.core._cluster(ids.ClusterId)
         row = self._template(rec, ids.TemplateId)
         overrides = {k: v for k, v in raw.items() if k not in _ID_KEYS and v is not None}
         if "Queue" in overrides:
@@ -157,7 +157,7 @@ class JobTemplateOps(JobOps):
         merged["ClusterId"] = rec.id
         if "RegionId" in raw:
             merged["RegionId"] = raw["RegionId"]
-        return self.submit_job(merged)
+        return self.core.submit_job(merged)
 
 
 __all__ = ["JobTemplateOps"]

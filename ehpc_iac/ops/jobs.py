@@ -22,14 +22,11 @@ from typing import Any, Mapping, Optional
 
 from ..configure import passwords
 from ..errors import IncorrectCredential, InvalidParams, JobPartFailure, ObjectNotFound, RerunFailure, UserNotExist
-from ..scheduler.base import (ACTIVE_STATES, FAILED, FINISHED, JOB_STATES, QUEUED, RUNNING, STOPPED, UNKNOWN,
+from ..scheduler import (ACTIVE_STATES, FAILED, FINISHED, JOB_STATES, QUEUED, RUNNING, STOPPED, UNKNOWN,
                               JobInfo, JobRequest, JobScheduler)
-from ..scheduler.slurm_jobs import SlurmJobs
 from ..spec.jobs import (CreateJobRequest, DeleteJobsRequest, DescribeJobRequest, GetJobLogRequest, ListJobsRequest,
-                         RerunJobsRequest, StopJobsRequest, SubmitJobRequest)
-from .clusters import ClusterOps
-from .core import RUNNING as CLUSTER_RUNNING, new_request_id
-from .jobs_state import JobStore
+                         RerunJobsRequest, StopJobsRequest, SubmitJobRequest, mem_mb, time_seconds)
+from .core import RUNNING as CLUSTER_RUNNING, Area, new_request_id
 from .state import ClusterRecord
 
 JOB_OPS_STATUSES = (CLUSTER_RUNNING,)
@@ -39,7 +36,7 @@ _FETCH = ("import shutil,sys,urllib.request as u; "
 
 
 def priority_to_nice(priority: Optional[int]) -> Optional[int]:
-    """API Priority 0-9 (9 highest) -> Slurm --nice (users may only lower their priority: 0..900)."""
+    """API Priority 0-9 (9 highest) -> nice 0..900 (how far below the top; users may only lower theirs)."""
     return None if priority is None else (9 - priority) * 100
 
 
@@ -47,33 +44,18 @@ def base_id(job_id: str) -> str:
     return job_id.split("_", 1)[0]
 
 
-class JobOps(ClusterOps):
-
-    @property
-    def jobs_store(self) -> JobStore:
-        if getattr(self, "_jobs_store", None) is None or self._jobs_store.state is not self.state:
-            self._jobs_store = JobStore(self.state)
-        return self._jobs_store
-
-    def _job_scheduler(self, rec: ClusterRecord) -> JobScheduler:
-        """Slurm on the first login node, or on the primary scheduler (manager) when there is none."""
-        nodes = self.engine(rec.engine).inspect(rec.plan)
-        host = (rec.plan.logins or rec.plan.schedulers)[0].hostname
-        node = nodes[host]
-        if not node.address:
-            raise ObjectNotFound(f"the node {host} that submits jobs is not reachable ({node.status})")
-        return SlurmJobs(self.ssh_to(rec.id, node))
+class JobOps(Area):
 
     def _jobs_cluster(self, cluster_id: str, operation: str) -> ClusterRecord:
-        rec = self._cluster(cluster_id)
-        self._check_status(rec, operation, JOB_OPS_STATUSES)
+        rec = self.core._cluster(cluster_id)
+        self.core._check_status(rec, operation, JOB_OPS_STATUSES)
         return rec
 
     # --- checks -------------------------------------------------------------------
     def _check_runas(self, rec: ClusterRecord, user: str, password: Optional[str], field: str) -> None:
         if user == "root":
             raise InvalidParams(field, "jobs never run as root: give a cluster user (AddUsers)")
-        users = {u["name"]: u for u in self.state.users(rec.id)}
+        users = {u["name"]: u for u in self.core.state.users(rec.id)}
         if user not in users:
             raise UserNotExist(user, field=field)
         if password is not None and not passwords.verify(password, users[user]["password_hash"]):
@@ -119,7 +101,7 @@ class JobOps(ClusterOps):
 
     # --- SubmitJob ------------------------------------------------------------------
     def submit_job(self, params: Optional[Mapping[str, Any]] = None, /, **kwargs: Any) -> dict[str, Any]:
-        req = self._request(SubmitJobRequest, params, kwargs)
+        req = self.core._request(SubmitJobRequest, params, kwargs)
         rec = self._jobs_cluster(req.ClusterId, "SubmitJob")
         pw = req.RunasUserPassword.get_secret_value() if req.RunasUserPassword else None
         self._check_runas(rec, req.RunasUser, pw, "RunasUser")
@@ -135,21 +117,21 @@ class JobOps(ClusterOps):
             stdout=self._user_path(req.RunasUser, req.StdoutRedirectPath, "StdoutRedirectPath"),
             stderr=self._user_path(req.RunasUser, req.StderrRedirectPath, "StderrRedirectPath"),
             post_command=req.PostCmdLine, nodes=req.Node, tasks=req.Task, cpus_per_task=req.Thread or req.Cpu,
-            mem=req.Mem, time_limit=req.ClockTime)
+            mem_mb=mem_mb(req.Mem), time_s=time_seconds(req.ClockTime))
         return {"RequestId": new_request_id(), "JobId": self._submit(rec, job, req.Priority)}
 
     def _submit(self, rec: ClusterRecord, job: JobRequest, priority: Optional[int]) -> str:
-        sched = self._job_scheduler(rec)
+        sched = self.core._job_scheduler(rec)
         try:
             job_id = sched.submit(job)
         finally:
             sched.close()
-        self.jobs_store.add(rec.id, job_id, name=job.name or "", owner=job.user, queue=job.queue or "",
+        self.core.jobs_store.add(rec.id, job_id, name=job.name or "", owner=job.user, queue=job.queue or "",
                             stdout=job.stdout or "", stderr=job.stderr or "", workdir=job.workdir,
                             array_request=job.array or "", priority=priority,
                             rerunable=None if job.rerunable is None else int(job.rerunable),
                             state=QUEUED, raw_state="PENDING", nodes=job.nodes or 0, cores=0)
-        self.state.add_log(rec.id, new_request_id(), "SubmitJob", "info",
+        self.core.state.add_log(rec.id, new_request_id(), "SubmitJob", "info",
                            f"job {job_id} submitted as {job.user}")
         return job_id
 
@@ -157,7 +139,7 @@ class JobOps(ClusterOps):
     def create_job(self, params: Optional[Mapping[str, Any]] = None, /, **kwargs: Any) -> dict[str, Any]:
         """JobName + JobSpec. A CommandLine of the form ``-- /bin/cmd args`` is a direct command: its
         words are quoted, so the job's shell runs it without interpreting anything."""
-        req = self._request(CreateJobRequest, params, kwargs)
+        req = self.core._request(CreateJobRequest, params, kwargs)
         rec = self._jobs_cluster(req.ClusterId, "CreateJob")
         spec = req.JobSpec
         password = spec.RunasUserPassword.get_secret_value() if spec.RunasUserPassword else None
@@ -181,14 +163,15 @@ class JobOps(ClusterOps):
             stdout=self._user_path(spec.RunasUser, spec.StdoutPath, "JobSpec.StdoutPath"),
             stderr=self._user_path(spec.RunasUser, spec.StderrPath, "JobSpec.StderrPath"),
             post_command=spec.PostCmdLine, nodes=res.Nodes if res else None,
-            cpus_per_task=res.Cores if res else None, mem=res.Memory if res else None, time_limit=spec.WallTime)
+            cpus_per_task=res.Cores if res else None, mem_mb=mem_mb(res.Memory) if res else None,
+            time_s=time_seconds(spec.WallTime))
         return {"RequestId": new_request_id(), "JobId": self._submit(rec, job, spec.Priority)}
 
     # --- reads ------------------------------------------------------------------------
     def _merged_jobs(self, rec: ClusterRecord, sched: JobScheduler) -> list[tuple[Optional[JobInfo], dict]]:
         """(scheduler's view or None, our record or {}) for every job; records are refreshed."""
         live = sched.list_jobs()
-        records = {r["id"]: r for r in self.jobs_store.all(rec.id)}
+        records = {r["id"]: r for r in self.core.jobs_store.all(rec.id)}
         seen_bases: set[str] = set()
         out: list[tuple[Optional[JobInfo], dict]] = []
         for j in live:
@@ -202,7 +185,7 @@ class JobOps(ClusterOps):
                         "start_time": j.start_time, "end_time": j.end_time, "cores": j.cores, "nodes": j.nodes}
                 if j.rerunable is not None:
                     seen["rerunable"] = int(j.rerunable)
-                self.jobs_store.update(rec.id, b, **seen)
+                self.core.jobs_store.update(rec.id, b, **seen)
                 r = {**r, **seen}
             out.append((j, r))
         for b, r in records.items():
@@ -212,7 +195,7 @@ class JobOps(ClusterOps):
             if b in seen_bases or r.get("deleted"):
                 continue
             if r.get("state") in ACTIVE_STATES:   # gone from slurmctld before we saw it end
-                self.jobs_store.update(rec.id, b, state=UNKNOWN, raw_state="")
+                self.core.jobs_store.update(rec.id, b, state=UNKNOWN, raw_state="")
                 r = {**r, "state": UNKNOWN, "raw_state": ""}
             out.append((None, r))
         out.sort(key=lambda p: _sort_key(p[0].id if p[0] else p[1]["id"]))
@@ -245,9 +228,9 @@ class JobOps(ClusterOps):
         }
 
     def list_jobs(self, params: Optional[Mapping[str, Any]] = None, /, **kwargs: Any) -> dict[str, Any]:
-        req = self._request(ListJobsRequest, params, kwargs)
+        req = self.core._request(ListJobsRequest, params, kwargs)
         rec = self._jobs_cluster(req.ClusterId, "ListJobs")
-        sched = self._job_scheduler(rec)
+        sched = self.core._job_scheduler(rec)
         try:
             views = [self._job_view(j, r) for j, r in self._merged_jobs(rec, sched)]
         finally:
@@ -268,11 +251,11 @@ class JobOps(ClusterOps):
         nodes = sorted({e.node_list for e in elements if e.node_list})
         seen = {"state": state, "raw_state": "ARRAY", "node_list": ",".join(nodes)}
         if any(r.get(k) != v for k, v in seen.items()):
-            self.jobs_store.update(rec.id, r["id"], **seen)
+            self.core.jobs_store.update(rec.id, r["id"], **seen)
         return {**r, **seen}
 
     def _find_job(self, rec: ClusterRecord, sched: JobScheduler, job_id: str, field: str) -> dict[str, Any]:
-        r = self.jobs_store.get(rec.id, base_id(job_id)) or {}
+        r = self.core.jobs_store.get(rec.id, base_id(job_id)) or {}
         if r.get("deleted"):
             raise ObjectNotFound(f"The job {job_id} does not exist ({field}).", field=field)
         if r.get("array_request") and job_id == r["id"]:   # the array as a whole
@@ -288,15 +271,15 @@ class JobOps(ClusterOps):
         if j is None and "_" in job_id:
             raise ObjectNotFound(f"The array element {job_id} is no longer known ({field}).", field=field)
         if j is not None and r and j.id == base_id(job_id):
-            self.jobs_store.update(rec.id, j.id, state=j.state, raw_state=j.raw_state, node_list=j.node_list,
+            self.core.jobs_store.update(rec.id, j.id, state=j.state, raw_state=j.raw_state, node_list=j.node_list,
                                    start_time=j.start_time, end_time=j.end_time, cores=j.cores, nodes=j.nodes)
-            r = self.jobs_store.get(rec.id, j.id) or r
+            r = self.core.jobs_store.get(rec.id, j.id) or r
         return self._job_view(j, r)
 
     def describe_job(self, params: Optional[Mapping[str, Any]] = None, /, **kwargs: Any) -> dict[str, Any]:
-        req = self._request(DescribeJobRequest, params, kwargs)
+        req = self.core._request(DescribeJobRequest, params, kwargs)
         rec = self._jobs_cluster(req.ClusterId, "DescribeJob")
-        sched = self._job_scheduler(rec)
+        sched = self.core._job_scheduler(rec)
         try:
             view = self._find_job(rec, sched, req.JobId, "JobId")
         finally:
@@ -305,15 +288,17 @@ class JobOps(ClusterOps):
 
     def get_job_log(self, params: Optional[Mapping[str, Any]] = None, /, **kwargs: Any) -> dict[str, Any]:
         """The job's output and error files (read as the job's owner), from Offset, at most Size bytes."""
-        req = self._request(GetJobLogRequest, params, kwargs)
+        req = self.core._request(GetJobLogRequest, params, kwargs)
         rec = self._jobs_cluster(req.ClusterId, "GetJobLog")
-        sched = self._job_scheduler(rec)
+        sched = self.core._job_scheduler(rec)
         try:
             view = self._find_job(rec, sched, req.JobId, "JobId")
             owner = view["Owner"]
             self._check_runas(rec, owner, None, "JobId")
-            out_path = _expand(view["Stdout"] or f"/home/{owner}/slurm-%j.out", req.JobId, owner, view["Name"])
-            err_path = _expand(view["Stderr"], req.JobId, owner, view["Name"]) if view["Stderr"] else ""
+            backend = self.core.scheduler_backend(rec)
+            out_path = backend.expand_output(view["Stdout"] or backend.default_stdout(owner), req.JobId, owner,
+                                             view["Name"])
+            err_path = backend.expand_output(view["Stderr"], req.JobId, owner, view["Name"]) if view["Stderr"] else ""
             out = sched.log(req.JobId, out_path, req.Offset, req.Size, owner)   # type: ignore[call-arg]
             err = sched.log(req.JobId, err_path, req.Offset, req.Size, owner) \
                 if err_path and err_path != out_path else ""  # type: ignore[call-arg]
@@ -323,14 +308,14 @@ class JobOps(ClusterOps):
 
     # --- writes -----------------------------------------------------------------------
     def stop_jobs(self, params: Optional[Mapping[str, Any]] = None, /, **kwargs: Any) -> dict[str, Any]:
-        req = self._request(StopJobsRequest, params, kwargs)
+        req = self.core._request(StopJobsRequest, params, kwargs)
         rec = self._jobs_cluster(req.ClusterId, "StopJobs")
         ids = [j.Id for j in req.Jobs]
         return self._batch(rec, "StopJobs", ids, req.Async, lambda s, v: s.stop(v))
 
     def delete_jobs(self, params: Optional[Mapping[str, Any]] = None, /, **kwargs: Any) -> dict[str, Any]:
         """Cancel the jobs that still run and forget them: they no longer list."""
-        req = self._request(DeleteJobsRequest, params, kwargs)
+        req = self.core._request(DeleteJobsRequest, params, kwargs)
         rec = self._jobs_cluster(req.ClusterId, "DeleteJobs")
         ids = [j.Id for j in req.Jobs]
 
@@ -338,7 +323,7 @@ class JobOps(ClusterOps):
             failed = s.delete(valid)
             for jid in valid:
                 if jid not in failed and jid == base_id(jid):
-                    self.jobs_store.mark_deleted(rec.id, jid)
+                    self.core.jobs_store.mark_deleted(rec.id, jid)
             return failed
 
         return self._batch(rec, "DeleteJobs", ids, req.Async, act)
@@ -346,7 +331,7 @@ class JobOps(ClusterOps):
     def rerun_jobs(self, params: Optional[Mapping[str, Any]] = None, /, **kwargs: Any) -> dict[str, Any]:
         """Requeue RUNNING or QUEUED jobs (seed 000); a finished job fails with
         AgentError.Job.RerunFailure, some failures of several with PartFailure (409)."""
-        req = self._request(RerunJobsRequest, params, kwargs)
+        req = self.core._request(RerunJobsRequest, params, kwargs)
         rec = self._jobs_cluster(req.ClusterId, "RerunJobs")
         ids = [j.Id for j in req.Jobs]
         return self._batch(rec, "RerunJobs", ids, req.Async, lambda s, v: s.rerun(v),
@@ -360,12 +345,12 @@ class JobOps(ClusterOps):
             if jid in seen:
                 raise InvalidParams(f"Jobs.{i}.Id", f"the job {jid} is listed more than once")
             seen.add(jid)
-        sched = self._job_scheduler(rec)
+        sched = self.core._job_scheduler(rec)
         try:
             failed: dict[str, str] = {}
             valid: list[str] = []
             for jid in ids:
-                r = self.jobs_store.get(rec.id, base_id(jid)) or {}
+                r = self.core.jobs_store.get(rec.id, base_id(jid)) or {}
                 j = None if r.get("deleted") else sched.describe(jid)
                 if j is None and not (r and not r.get("deleted") and operation == "DeleteJobs"):
                     failed[jid] = "the job does not exist"
@@ -387,7 +372,7 @@ class JobOps(ClusterOps):
                 sched.close()
             level = "error" if errs else "info"
             msg = f"{operation} {', '.join(ids)}: " + ("; ".join(f"{k}: {v}" for k, v in errs.items()) or "done")
-            self.state.add_log(rec.id, request_id, operation, level, msg)
+            self.core.state.add_log(rec.id, request_id, operation, level, msg)
             return errs
 
         if async_ and not failed:
@@ -410,14 +395,6 @@ def aggregate_state(states: list[str]) -> str:
         if s in states:
             return s
     return FINISHED if states and all(s == FINISHED for s in states) else UNKNOWN
-
-
-def _expand(path: str, job_id: str, user: str, name: str) -> str:
-    """Slurm's output file name patterns, for the ones that need it (%j %A %a %u %x %%)."""
-    b, _, task = job_id.partition("_")
-    out = path.replace("%%", "\0").replace("%A", b).replace("%a", task or "4294967294")
-    out = out.replace("%j", b).replace("%u", user).replace("%x", name or "")
-    return out.replace("\0", "%")
 
 
 def _sort_key(job_id: str) -> tuple[int, str]:

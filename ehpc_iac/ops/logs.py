@@ -11,18 +11,18 @@ from __future__ import annotations
 from typing import Any, Mapping, Optional
 
 from ..spec.commands import ListClusterLogsRequest
-from .core import OpsCore, new_request_id
+from .core import Area, new_request_id
 
 
-class LogOps(OpsCore):
+class LogOps(Area):
 
     def list_cluster_logs(self, params: Optional[Mapping[str, Any]] = None, /, **kwargs: Any) -> dict[str, Any]:
-        req = self._request(ListClusterLogsRequest, params, kwargs)
-        rec = self._cluster(req.ClusterId)
+        req = self.core._request(ListClusterLogsRequest, params, kwargs)
+        rec = self.core._cluster(req.ClusterId)
         where, args = "cluster_id = ?", [rec.id]
         if not req.IncludeDebug:
             where += " AND level != 'debug'"
-        with self.state._conn() as c:
+        with self.core.state._conn() as c:
             total = c.execute(f"SELECT COUNT(*) FROM logs WHERE {where}", args).fetchone()[0]
             rows = c.execute(f"SELECT * FROM logs WHERE {where} ORDER BY seq DESC LIMIT ? OFFSET ?",
                              [*args, req.PageSize, (req.PageNumber - 1) * req.PageSize]).fetchall()

@@ -3,9 +3,9 @@ StartNodes, StopNodes, ResetNodes, and RecoverCluster.
 
 Every change is: a new plan (under the cluster lock, from the plan as the last writer left
 it), an engine converge, an Ansible run limited to the nodes concerned (plus the primary
-scheduler, which holds the munge key and runs the verify step), then Slurm commands.
-Compute nodes are dynamic Slurm nodes (``slurmd -Z``): they join and leave without a
-restart of slurmctld, so running jobs are never disturbed.
+scheduler, which holds the scheduler's keys and runs the verify step), then commands of the
+cluster's scheduler back end (``NodeScheduler``: drain, resume, delete). Nodes join and leave
+without a restart of the scheduler, so running jobs are never disturbed.
 
 Busy nodes are drained first: DeleteNodes, StopNodes and ResetNodes wait until the jobs on
 them have finished (``DrainTimeout`` seconds, default 3600), and fail with the nodes left
@@ -19,35 +19,21 @@ from typing import Any, Mapping, Optional
 from ..engines import Progress, no_progress
 from ..engines.base import EXCEPTION as NODE_EXCEPTION
 from ..engines.base import RUNNING as NODE_RUNNING
+from ..scheduler import NODE_BAD_STATES
 from ..errors import ComputeNotFound, InvalidParams, SchedulerError
 from ..plan import COMPUTE, LOGIN, ClusterPlan, NodePlan, add_compute_nodes, remove_nodes
 from ..spec import load_cluster_spec
 from ..spec.nodes import (AddNodesRequest, DeleteNodesRequest, InstanceRef, ListNodesByQueueRequest,
                           ListNodesNoPagingRequest, ListNodesRequest, RecoverClusterRequest, ResetNodesRequest,
                           StartNodesRequest, StopNodesRequest)
-from .clusters import ClusterOps
-from .core import EXCEPTION, INIT, RUNNING, STOPPED, new_request_id
+from .core import EXCEPTION, INIT, RUNNING, STOPPED, Area, new_request_id
 from .lock import is_locked
-from .nodes_state import NodeStateStore
 from .state import ClusterRecord, now_iso
 
-MAX_COMPUTE_NODES = 1000   # slurm.conf MaxNodeCount is 1024 (managers and logins are not Slurm nodes)
 DRAIN_POLL_S = 2.0
-SCHEDULER_BAD_STATES = ("down", "fail", "failing", "unknown", "not_responding", "no_respond")
 
 
-class NodeOps(ClusterOps):
-
-    @property
-    def node_state(self) -> NodeStateStore:
-        store = getattr(self, "_node_state", None)
-        if store is None or store.state is not self.state:
-            store = self._node_state = NodeStateStore(self.state)
-        return store
-
-    def _slurm_nodes(self, rec: ClusterRecord):
-        """Node commands on the cluster's controller (replaced by a fake in unit tests)."""
-        return self.scheduler(rec).nodes
+class NodeOps(Area):
 
     # --- helpers ----------------------------------------------------------------------
     @staticmethod
@@ -77,12 +63,12 @@ class NodeOps(ClusterOps):
         """Drain the compute nodes and wait until no job runs on them."""
         if not hosts:
             return
-        slurm = self._slurm_nodes(rec)
-        slurm.drain(hosts, reason)
+        sched = self.core._node_scheduler(rec)
+        sched.drain(hosts, reason)
         deadline = time.monotonic() + timeout
         last = None
         while True:
-            busy = {h: n for h, n in slurm.jobs_on(hosts).items() if n}
+            busy = {h: n for h, n in sched.jobs_on(hosts).items() if n}
             if not busy:
                 return
             msg = "waiting for running jobs to finish: " + ", ".join(f"{h} ({n})" for h, n in sorted(busy.items()))
@@ -100,15 +86,15 @@ class NodeOps(ClusterOps):
     # --- AddNodes -------------------------------------------------------------------------
     def add_nodes(self, params: Optional[Mapping[str, Any]] = None, /, *, progress: Progress = no_progress,
                   **kwargs: Any) -> dict[str, Any]:
-        req = self._request(AddNodesRequest, params, kwargs)
-        rec = self._cluster(req.ClusterId)
+        req = self.core._request(AddNodesRequest, params, kwargs)
+        rec = self.core._cluster(req.ClusterId)
         if req.ClientToken:
-            earlier = self.node_state.token(rec.id, req.ClientToken)
+            earlier = self.core.node_state.token(rec.id, req.ClientToken)
             if earlier:
                 return {"RequestId": new_request_id(), "TaskId": earlier["task_id"],
                         "InstanceIds": {"InstanceId": earlier["instance_ids"]}}
-        self._require_status(rec, "AddNodes", (RUNNING,))
-        lock, rec = self._begin(req.ClusterId, "AddNodes", (RUNNING,))
+        self.core._require_status(rec, "AddNodes", (RUNNING,))
+        lock, rec = self.core._begin(req.ClusterId, "AddNodes", (RUNNING,))
         try:
             plan = rec.plan
             queues = {q.name: q for q in plan.queues}
@@ -120,9 +106,10 @@ class NodeOps(ClusterOps):
             itype = req.InstanceType or queues[queue_name].instance_type or spec.EcsOrder.Compute.InstanceType
             if req.ImageId and req.ImageId != (plan.image_id or ""):
                 raise InvalidParams("ImageId", "the nodes of a cluster share its image; leave ImageId empty")
-            if len(plan.computes) + req.Count > MAX_COMPUTE_NODES:
+            max_nodes = self.core.scheduler_backend(rec).max_compute_nodes
+            if len(plan.computes) + req.Count > max_nodes:
                 raise InvalidParams("Count", f"the cluster has {len(plan.computes)} compute nodes; at most "
-                                             f"{MAX_COMPUTE_NODES} are allowed")
+                                             f"{max_nodes} are allowed")
             new_plan, new = add_compute_nodes(plan, spec, req.Count, itype, queue_name,
                                               prefix=req.HostNamePrefix or "compute",
                                               suffix=req.HostNameSuffix or "", create_mode=req.CreateMode,
@@ -137,49 +124,49 @@ class NodeOps(ClusterOps):
         ids = [n.instance_id for n in new]
         request_id = new_request_id()
         if req.ClientToken:
-            self.node_state.save_token(rec.id, req.ClientToken, ids, request_id)
-        self.state.update_cluster(rec.id, plan=new_plan)
-        self.node_state.set(rec.id, hosts, INIT)
+            self.core.node_state.save_token(rec.id, req.ClientToken, ids, request_id)
+        self.core.state.update_cluster(rec.id, plan=new_plan)
+        self.core.node_state.set(rec.id, hosts, INIT)
 
         def body(step: Progress) -> None:
             try:
                 step(f"adding {len(hosts)} node(s): {', '.join(hosts)}")
-                result = self.engine(rec.engine).converge(new_plan, self.access(rec.id), step)
-                fresh = self.state.get_cluster(rec.id)
+                result = self.core.engine(rec.engine).converge(new_plan, self.core.access(rec.id), step)
+                fresh = self.core.state.get_cluster(rec.id)
                 step("configuring the new nodes (Ansible)")
-                self._configure(fresh, result.nodes, step, limit=self._limit(new_plan, hosts))
+                self.core.configure(fresh, result.nodes, step, limit=self._limit(new_plan, hosts))
             except BaseException:
                 step("rolling back: removing the new nodes")
                 self._undo_add(rec, plan, hosts, step)
                 raise
             finally:
-                self.node_state.clear(rec.id, hosts)
-            step(f"{len(hosts)} node(s) idle in Slurm")
+                self.core.node_state.clear(rec.id, hosts)
+            step(f"{len(hosts)} node(s) idle in the scheduler")
 
-        self._operation(rec, "AddNodes", body, progress=progress, async_=req.background, request_id=request_id,
+        self.core._operation(rec, "AddNodes", body, progress=progress, async_=req.background, request_id=request_id,
                         on_error_status=None, lock=lock)
         return {"RequestId": request_id, "TaskId": request_id, "InstanceIds": {"InstanceId": ids}}
 
     def _undo_add(self, rec: ClusterRecord, old_plan: ClusterPlan, hosts: list[str], step: Progress) -> None:
-        """Leave the cluster as it was: the old plan, no new containers, no new Slurm nodes."""
-        self.state.update_cluster(rec.id, plan=old_plan)
+        """Leave the cluster as it was: the old plan, no new containers, no new scheduler nodes."""
+        self.core.state.update_cluster(rec.id, plan=old_plan)
         try:
-            self.engine(rec.engine).remove_nodes(old_plan, hosts, step)
-            self._slurm_nodes(rec).delete(hosts)
+            self.core.engine(rec.engine).remove_nodes(old_plan, hosts, step)
+            self.core._node_scheduler(rec).delete(hosts)
         except Exception as exc:  # the failure being rolled back is what the caller needs to see
             step(f"rollback incomplete ({exc}); RecoverCluster repairs the cluster")
 
     # --- DeleteNodes -------------------------------------------------------------------------
     def delete_nodes(self, params: Optional[Mapping[str, Any]] = None, /, *, progress: Progress = no_progress,
                      **kwargs: Any) -> dict[str, Any]:
-        req = self._request(DeleteNodesRequest, params, kwargs)
-        rec = self._cluster(req.ClusterId)
+        req = self.core._request(DeleteNodesRequest, params, kwargs)
+        rec = self.core._cluster(req.ClusterId)
         self._resolve(rec.plan, req.Instance, (COMPUTE,), "DeleteNodes")
         if not req.ReleaseInstance:
             raise InvalidParams("ReleaseInstance", "false is not supported by the docker engine: a node's "
                                                    "container cannot be kept outside its cluster")
-        self._require_status(rec, "DeleteNodes", (RUNNING, EXCEPTION))
-        lock, rec = self._begin(req.ClusterId, "DeleteNodes", (RUNNING, EXCEPTION))
+        self.core._require_status(rec, "DeleteNodes", (RUNNING, EXCEPTION))
+        lock, rec = self.core._begin(req.ClusterId, "DeleteNodes", (RUNNING, EXCEPTION))
         try:
             nodes = self._resolve(rec.plan, req.Instance, (COMPUTE,), "DeleteNodes")
         except BaseException:
@@ -188,94 +175,94 @@ class NodeOps(ClusterOps):
         hosts = [n.hostname for n in nodes]
 
         def body(step: Progress) -> None:
-            self.node_state.set(rec.id, hosts, "releasing")
+            self.core.node_state.set(rec.id, hosts, "releasing")
             try:
                 step(f"draining {', '.join(hosts)}")
                 self._drain_and_wait(rec, hosts, "DeleteNodes", req.DrainTimeout, step)
-                plan = remove_nodes(self.state.get_cluster(rec.id).plan, hosts)
-                self.engine(rec.engine).remove_nodes(rec.plan, hosts, step)
-                self._slurm_nodes(rec).delete(hosts)
-                self.state.update_cluster(rec.id, plan=plan)
+                plan = remove_nodes(self.core.state.get_cluster(rec.id).plan, hosts)
+                self.core.engine(rec.engine).remove_nodes(rec.plan, hosts, step)
+                self.core._node_scheduler(rec).delete(hosts)
+                self.core.state.update_cluster(rec.id, plan=plan)
                 step(f"removed {', '.join(hosts)}")
             finally:
-                self.node_state.clear(rec.id, hosts)
+                self.core.node_state.clear(rec.id, hosts)
 
-        task = self._operation(rec, "DeleteNodes", body, progress=progress,
+        task = self.core._operation(rec, "DeleteNodes", body, progress=progress,
                                async_=req.Async or req.Sync is False, on_error_status=None, lock=lock)
         return {"RequestId": task, "TaskId": task}
 
     # --- StopNodes / StartNodes / ResetNodes ------------------------------------------------------
     def stop_nodes(self, params: Optional[Mapping[str, Any]] = None, /, *, progress: Progress = no_progress,
                    **kwargs: Any) -> dict[str, Any]:
-        req = self._request(StopNodesRequest, params, kwargs)
+        req = self.core._request(StopNodesRequest, params, kwargs)
         lock, rec, nodes = self._begin_nodes(req, "StopNodes")
         hosts = [n.hostname for n in nodes]
         computes = [n.hostname for n in nodes if n.is_compute]
 
         def body(step: Progress) -> None:
             self._drain_and_wait(rec, computes, "StopNodes", req.DrainTimeout, step)
-            self.engine(rec.engine).stop(rec.plan, step, hostnames=hosts)
+            self.core.engine(rec.engine).stop(rec.plan, step, hostnames=hosts)
             step(f"stopped {', '.join(hosts)}")
 
-        task = self._operation(rec, "StopNodes", body, progress=progress, async_=req.Async, on_error_status=None,
+        task = self.core._operation(rec, "StopNodes", body, progress=progress, async_=req.Async, on_error_status=None,
                                lock=lock)
         return {"RequestId": task, "TaskId": task}
 
     def start_nodes(self, params: Optional[Mapping[str, Any]] = None, /, *, progress: Progress = no_progress,
                     **kwargs: Any) -> dict[str, Any]:
-        req = self._request(StartNodesRequest, params, kwargs)
+        req = self.core._request(StartNodesRequest, params, kwargs)
         lock, rec, nodes = self._begin_nodes(req, "StartNodes")
         hosts = [n.hostname for n in nodes]
         computes = [n.hostname for n in nodes if n.is_compute]
 
         def body(step: Progress) -> None:
-            outs = self.engine(rec.engine).start(rec.plan, step, hostnames=hosts)
+            outs = self.core.engine(rec.engine).start(rec.plan, step, hostnames=hosts)
             down = [h for h in hosts if outs[h].status != NODE_RUNNING]
             if down:
                 raise SchedulerError(f"could not start {', '.join(down)} ({outs[down[0]].status}); "
                                      "ResetNodes or RecoverCluster re-creates them")
-            self._slurm_nodes(rec).resume(computes)  # before the verify step, which wants them idle
-            self._configure(rec, outs, step, limit=self._limit(rec.plan, hosts))
+            self.core._node_scheduler(rec).resume(computes)  # before the verify step, which wants them idle
+            self.core.configure(rec, outs, step, limit=self._limit(rec.plan, hosts))
             step(f"started {', '.join(hosts)}")
 
-        task = self._operation(rec, "StartNodes", body, progress=progress, async_=req.Async, on_error_status=None,
+        task = self.core._operation(rec, "StartNodes", body, progress=progress, async_=req.Async, on_error_status=None,
                                lock=lock)
         return {"RequestId": task, "TaskId": task}
 
     def reset_nodes(self, params: Optional[Mapping[str, Any]] = None, /, *, progress: Progress = no_progress,
                     **kwargs: Any) -> dict[str, Any]:
         """Re-create the nodes from the image and configure them again (data on shared volumes stays)."""
-        req = self._request(ResetNodesRequest, params, kwargs)
+        req = self.core._request(ResetNodesRequest, params, kwargs)
         lock, rec, nodes = self._begin_nodes(req, "ResetNodes")
         hosts = [n.hostname for n in nodes]
         computes = [n.hostname for n in nodes if n.is_compute]
 
         def body(step: Progress) -> None:
-            self.node_state.set(rec.id, hosts, INIT)
+            self.core.node_state.set(rec.id, hosts, INIT)
             try:
                 self._drain_and_wait(rec, computes, "ResetNodes", req.DrainTimeout, step)
-                engine = self.engine(rec.engine)
+                engine = self.core.engine(rec.engine)
                 engine.remove_nodes(rec.plan, hosts, step)
-                result = engine.converge(rec.plan, self.access(rec.id), step)
-                self._slurm_nodes(rec).resume(computes)  # before the verify step, which wants them idle
-                self._configure(rec, result.nodes, step, limit=self._limit(rec.plan, hosts))
+                result = engine.converge(rec.plan, self.core.access(rec.id), step)
+                self.core._node_scheduler(rec).resume(computes)  # before the verify step, which wants them idle
+                self.core.configure(rec, result.nodes, step, limit=self._limit(rec.plan, hosts))
             finally:
-                self.node_state.clear(rec.id, hosts)
+                self.core.node_state.clear(rec.id, hosts)
             step(f"reset {', '.join(hosts)}")
 
-        task = self._operation(rec, "ResetNodes", body, progress=progress, async_=req.Async, on_error_status=None,
+        task = self.core._operation(rec, "ResetNodes", body, progress=progress, async_=req.Async, on_error_status=None,
                                lock=lock)
         return {"RequestId": task, "TaskId": task}
 
     def _begin_nodes(self, req, operation: str):
-        rec = self._cluster(req.ClusterId)
-        self._require_powered(rec, operation)
+        rec = self.core._cluster(req.ClusterId)
+        self.core._require_powered(rec, operation)
         roles = (COMPUTE, LOGIN)
         self._resolve(rec.plan, req.Instance, roles, operation)
         if getattr(req, "Role", None) and req.Role not in roles:
             raise InvalidParams("Role", f"{operation} applies to Compute and Login nodes only")
-        self._require_status(rec, operation, (RUNNING, EXCEPTION))
-        lock, rec = self._begin(req.ClusterId, operation, (RUNNING, EXCEPTION))
+        self.core._require_status(rec, operation, (RUNNING, EXCEPTION))
+        lock, rec = self.core._begin(req.ClusterId, operation, (RUNNING, EXCEPTION))
         try:
             nodes = self._resolve(rec.plan, req.Instance, roles, operation)
         except BaseException:
@@ -288,8 +275,8 @@ class NodeOps(ClusterOps):
                         **kwargs: Any) -> dict[str, Any]:
         """Re-converge the whole cluster: re-create missing or crashed nodes, restart stopped daemons,
         re-apply the configuration; users and shared data stay."""
-        req = self._request(RecoverClusterRequest, params, kwargs)
-        rec = self._cluster(req.ClusterId)
+        req = self.core._request(RecoverClusterRequest, params, kwargs)
+        rec = self.core._cluster(req.ClusterId)
         current = {"ImageId": rec.plan.image_id or "", "OsTag": rec.spec.get("OsTag"),
                    "SchedulerType": rec.spec.get("SchedulerType"), "AccountType": rec.spec.get("AccountType")}
         for field, have in current.items():
@@ -298,38 +285,38 @@ class NodeOps(ClusterOps):
                 raise InvalidParams(field, f"RecoverCluster cannot change {field} from {have or '(default)'!r} to "
                                            f"{want!r} yet; create a new cluster with it")
         allowed = (RUNNING, EXCEPTION, STOPPED)
-        self._require_status(rec, "RecoverCluster", allowed)
-        lock, rec = self._begin(req.ClusterId, "RecoverCluster", allowed)
+        self.core._require_status(rec, "RecoverCluster", allowed)
+        lock, rec = self.core._begin(req.ClusterId, "RecoverCluster", allowed)
 
         def body(step: Progress) -> None:
-            self.state.update_cluster(rec.id, status=INIT, status_reason="")
+            self.core.state.update_cluster(rec.id, status=INIT, status_reason="")
             step("re-creating missing nodes and starting stopped ones")
-            result = self.engine(rec.engine).converge(rec.plan, self.access(rec.id), step)
+            result = self.core.engine(rec.engine).converge(rec.plan, self.core.access(rec.id), step)
             if result.created or result.replaced or result.started:
                 step(f"re-created {result.created + result.replaced}, started {result.started}")
             step("re-applying the configuration (Ansible)")
-            self._configure(rec, result.nodes, step)
-            slurm = self._slurm_nodes(rec)
-            down = [h for h, i in slurm.info().items() if i["state"] in SCHEDULER_BAD_STATES]
+            self.core.configure(rec, result.nodes, step)
+            sched = self.core._node_scheduler(rec)
+            down = [h for h, i in sched.info().items() if i["state"] in NODE_BAD_STATES]
             if down:
-                slurm.resume(down)
-            self.node_state.clear(rec.id)
-            self.state.update_cluster(rec.id, status=RUNNING, status_reason="")
+                sched.resume(down)
+            self.core.node_state.clear(rec.id)
+            self.core.state.update_cluster(rec.id, status=RUNNING, status_reason="")
 
-        task = self._operation(rec, "RecoverCluster", body, progress=progress, async_=req.Async, lock=lock)
+        task = self.core._operation(rec, "RecoverCluster", body, progress=progress, async_=req.Async, lock=lock)
         return {"RequestId": task, "TaskId": task}
 
     # --- ListNodes* ------------------------------------------------------------------------------
     def _node_views(self, rec: ClusterRecord) -> list[dict[str, Any]]:
-        outs = self._inspect_quietly(rec)
+        outs = self.core._inspect_quietly(rec)
         sched: dict[str, dict] = {}
         if rec.status == RUNNING and outs:
             try:
-                sched = self._slurm_nodes(rec).info()
+                sched = self.core._node_scheduler(rec).info()
             except Exception:  # a listing must not fail because the controller is down
                 sched = {}
-        transient = self.node_state.all(rec.id)
-        if transient and not is_locked(self.home / "locks", rec.id):
+        transient = self.core.node_state.all(rec.id)
+        if transient and not is_locked(self.core.home / "locks", rec.id):
             # left by an operation whose process died: the nodes are in an unknown state
             transient = {h: {"status": NODE_EXCEPTION, "reason": "interrupted"} for h in transient}
         views = []
@@ -339,7 +326,7 @@ class NodeOps(ClusterOps):
             if status == "missing":
                 status = NODE_EXCEPTION
             s = sched.get(n.hostname, {})
-            if n.is_compute and status == NODE_RUNNING and s.get("state") in SCHEDULER_BAD_STATES:
+            if n.is_compute and status == NODE_RUNNING and s.get("state") in NODE_BAD_STATES:
                 status = NODE_EXCEPTION
             if n.hostname in transient:
                 status = transient[n.hostname]["status"]
@@ -387,8 +374,8 @@ class NodeOps(ClusterOps):
         return out
 
     def list_nodes(self, params: Optional[Mapping[str, Any]] = None, /, **kwargs: Any) -> dict[str, Any]:
-        req = self._request(ListNodesRequest, params, kwargs)
-        rec = self._cluster(req.ClusterId)
+        req = self.core._request(ListNodesRequest, params, kwargs)
+        rec = self.core._cluster(req.ClusterId)
         views = self._filter(self._node_views(rec), req.Role, req.HostName, req.HostNamePrefix, req.HostNameSuffix,
                              req.PrivateIpAddress, req.OnlyDetached, req.Sequence, req.SortBy)
         page = views[(req.PageNumber - 1) * req.PageSize: req.PageNumber * req.PageSize]
@@ -396,15 +383,15 @@ class NodeOps(ClusterOps):
                 "PageSize": req.PageSize, "Nodes": {"NodeInfo": page}}
 
     def list_nodes_no_paging(self, params: Optional[Mapping[str, Any]] = None, /, **kwargs: Any) -> dict[str, Any]:
-        req = self._request(ListNodesNoPagingRequest, params, kwargs)
-        rec = self._cluster(req.ClusterId)
+        req = self.core._request(ListNodesNoPagingRequest, params, kwargs)
+        rec = self.core._cluster(req.ClusterId)
         views = self._filter(self._node_views(rec), req.Role, req.HostName, only_detached=req.OnlyDetached,
                              sequence=req.Sequence)
         return {"RequestId": new_request_id(), "TotalCount": len(views), "Nodes": {"NodeInfo": views}}
 
     def list_nodes_by_queue(self, params: Optional[Mapping[str, Any]] = None, /, **kwargs: Any) -> dict[str, Any]:
-        req = self._request(ListNodesByQueueRequest, params, kwargs)
-        rec = self._cluster(req.ClusterId)
+        req = self.core._request(ListNodesByQueueRequest, params, kwargs)
+        rec = self.core._cluster(req.ClusterId)
         if req.QueueName not in {q.name for q in rec.plan.queues}:
             raise InvalidParams("QueueName", f"no queue {req.QueueName!r} in the cluster")
         views = [v for v in self._node_views(rec) if v["JobQueue"] == req.QueueName]

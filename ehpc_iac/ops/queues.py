@@ -1,14 +1,14 @@
 """Queue operations: ListQueues, AddQueue, DeleteQueue, UpdateQueueConfig.
 
-A queue is a Slurm partition. Its node set is the compute nodes whose plan says they
+A queue is the scheduler's queue (a Slurm partition). Its node set is the compute nodes whose plan says they
 serve it (``NodePlan.queue``); its default instance type (``QueuePlan.instance_type``) is
 what AddNodes gives a node added to the queue without an InstanceType (when unset: the
 cluster's compute instance type).
 
-AddQueue and DeleteQueue change the plan, then run the cluster playbook limited to the
-Slurm hosts (schedulers, login and compute nodes): slurm.conf gets the partitions and,
-because only partition lines changed, the slurm_controller role applies them with
-``scontrol reconfigure`` (no daemon restart: running jobs keep running). If the Ansible
+AddQueue and DeleteQueue change the plan, then run the cluster playbook limited to the hosts
+that hold the scheduler's queue settings (``SchedulerBackend.config_hosts``); the scheduler's
+roles apply them without a daemon restart, so running jobs keep running (Slurm: slurm.conf gets
+the partitions and ``scontrol reconfigure`` applies them). If the Ansible
 run fails, the stored plan is put back and the error raised; the cluster keeps its
 status (the next configuration run converges the nodes to the stored plan).
 UpdateQueueConfig only changes the plan (nothing on the nodes depends on it).
@@ -25,20 +25,11 @@ from typing import Any, Callable, Mapping, Optional
 
 from ..engines import Progress, no_progress
 from ..errors import EngineError, InvalidOpt, InvalidParams, ObjectNotFound
-from ..plan import COMPUTE, LOGIN, SCHEDULER, SCHEDULER_BACKUP, ClusterPlan, QueuePlan
+from ..plan import ClusterPlan, QueuePlan
 from ..spec.catalog import DEFAULT_INSTANCE_TYPE
 from ..spec.queues import AddQueueRequest, DeleteQueueRequest, ListQueuesRequest, UpdateQueueConfigRequest
-from .clusters import ClusterOps
-from .core import RUNNING, STOPPED, new_request_id
+from .core import RUNNING, STOPPED, Area, new_request_id
 from .state import ClusterRecord
-
-SLURM_ROLES = (SCHEDULER, SCHEDULER_BACKUP, LOGIN, COMPUTE)
-
-
-def slurm_hosts(plan: ClusterPlan) -> list[str]:
-    """The hosts whose slurm.conf holds the partitions."""
-    return [n.hostname for n in plan.nodes if any(n.has(r) for r in SLURM_ROLES)]
-
 
 def queue_nodes(plan: ClusterPlan, name: str) -> list[str]:
     return [n.hostname for n in plan.computes if n.queue == name]
@@ -58,14 +49,14 @@ def cluster_compute_type(rec: ClusterRecord) -> str:
     return order.get("InstanceType") or DEFAULT_INSTANCE_TYPE
 
 
-class QueueOps(ClusterOps):
+class QueueOps(Area):
 
     # --- ListQueues -------------------------------------------------------------------
     def list_queues(self, params: Optional[Mapping[str, Any]] = None, /, **kwargs: Any) -> dict[str, Any]:
         """The reference's QueueInfo (QueueName, Type, ResourceGroupId, ComputeInstanceType), plus
         ``Default`` (the queue jobs go to without -p) and ``Nodes`` (host names of its compute nodes)."""
-        req = self._request(ListQueuesRequest, params, kwargs)
-        rec = self._cluster(req.ClusterId)
+        req = self.core._request(ListQueuesRequest, params, kwargs)
+        rec = self.core._cluster(req.ClusterId)
         fallback = cluster_compute_type(rec)
         items = [{"QueueName": q.name, "Type": "Execution", "ResourceGroupId": "",
                   "ComputeInstanceType": q.instance_type or fallback, "Default": q.default,
@@ -76,9 +67,9 @@ class QueueOps(ClusterOps):
     # --- AddQueue -------------------------------------------------------------------------
     def add_queue(self, params: Optional[Mapping[str, Any]] = None, /, *,
                   progress: Progress = no_progress, **kwargs: Any) -> dict[str, Any]:
-        req = self._request(AddQueueRequest, params, kwargs)
-        rec = self._cluster(req.ClusterId)
-        self._require_status(rec, "AddQueue", (RUNNING,))
+        req = self.core._request(AddQueueRequest, params, kwargs)
+        rec = self.core._cluster(req.ClusterId)
+        self.core._require_status(rec, "AddQueue", (RUNNING,))
 
         def new_queues(plan: ClusterPlan) -> tuple[QueuePlan, ...]:
             if any(q.name == req.QueueName for q in plan.queues):
@@ -86,15 +77,15 @@ class QueueOps(ClusterOps):
             return plan.queues + (QueuePlan(req.QueueName),)
 
         new_queues(rec.plan)
-        return self._queue_operation(rec, "AddQueue", f"adding the Slurm partition {req.QueueName}",
+        return self._queue_operation(rec, "AddQueue", f"adding the {self.core.scheduler_backend(rec).queue_noun} {req.QueueName}",
                                      new_queues, progress, req.Async)
 
     # --- DeleteQueue ----------------------------------------------------------------------
     def delete_queue(self, params: Optional[Mapping[str, Any]] = None, /, *,
                      progress: Progress = no_progress, **kwargs: Any) -> dict[str, Any]:
-        req = self._request(DeleteQueueRequest, params, kwargs)
-        rec = self._cluster(req.ClusterId)
-        self._require_status(rec, "DeleteQueue", (RUNNING,))
+        req = self.core._request(DeleteQueueRequest, params, kwargs)
+        rec = self.core._cluster(req.ClusterId)
+        self.core._require_status(rec, "DeleteQueue", (RUNNING,))
         name = req.QueueName
 
         def new_queues(plan: ClusterPlan) -> tuple[QueuePlan, ...]:
@@ -109,56 +100,57 @@ class QueueOps(ClusterOps):
             return tuple(x for x in plan.queues if x.name != name)
 
         new_queues(rec.plan)
-        return self._queue_operation(rec, "DeleteQueue", f"removing the Slurm partition {name}",
+        return self._queue_operation(rec, "DeleteQueue", f"removing the {self.core.scheduler_backend(rec).queue_noun} {name}",
                                      new_queues, progress, req.Async)
 
     # --- UpdateQueueConfig ----------------------------------------------------------------
     def update_queue_config(self, params: Optional[Mapping[str, Any]] = None, /, **kwargs: Any) -> dict[str, Any]:
         """ComputeInstanceType becomes the queue's default instance type for nodes added later
         (existing nodes keep theirs). Nothing runs on the nodes."""
-        req = self._request(UpdateQueueConfigRequest, params, kwargs)
-        rec = self._cluster(req.ClusterId)
-        self._require_status(rec, "UpdateQueueConfig", (RUNNING, STOPPED))
+        req = self.core._request(UpdateQueueConfigRequest, params, kwargs)
+        rec = self.core._cluster(req.ClusterId)
+        self.core._require_status(rec, "UpdateQueueConfig", (RUNNING, STOPPED))
         find_queue(rec.plan, req.QueueName)
 
         def body(step: Progress) -> None:
-            cur = self._cluster(rec.id)
+            cur = self.core._cluster(rec.id)
             find_queue(cur.plan, req.QueueName)
             if req.ComputeInstanceType is None:
                 step("nothing to change")
                 return
             queues = tuple(replace(q, instance_type=req.ComputeInstanceType) if q.name == req.QueueName else q
                            for q in cur.plan.queues)
-            self.state.update_cluster(rec.id, plan=cur.plan.replace(queues=queues))
+            self.core.state.update_cluster(rec.id, plan=cur.plan.replace(queues=queues))
             step(f"queue {req.QueueName}: ComputeInstanceType {req.ComputeInstanceType}")
 
-        return {"RequestId": self._operation(rec, "UpdateQueueConfig", body, on_error_status=None,
+        return {"RequestId": self.core._operation(rec, "UpdateQueueConfig", body, on_error_status=None,
                                              async_=req.Async)}
 
     # --- shared -----------------------------------------------------------------------------
     def _queue_operation(self, rec: ClusterRecord, operation: str, message: str,
                          new_queues: Callable[[ClusterPlan], tuple[QueuePlan, ...]],
                          progress: Progress, async_: bool = False) -> dict[str, Any]:
-        """New plan (checked again under the lock, on the stored plan), then Ansible on the Slurm
-        hosts; the stored plan is put back if anything fails."""
+        """New plan (checked again under the lock, on the stored plan), then Ansible on the hosts
+        that hold the queue settings; the stored plan is put back if anything fails."""
 
         def body(step: Progress) -> None:
-            cur = self._cluster(rec.id)   # the plan as it is now that we hold the lock
+            cur = self.core._cluster(rec.id)   # the plan as it is now that we hold the lock
             old = cur.plan
             new = old.replace(queues=new_queues(old))
-            self.state.update_cluster(rec.id, plan=new)
+            self.core.state.update_cluster(rec.id, plan=new)
             try:
-                hosts = slurm_hosts(new)
-                nodes = self.engine(cur.engine).inspect(new)
+                backend = self.core.scheduler_backend(cur)
+                hosts = backend.config_hosts(new)
+                nodes = self.core.engine(cur.engine).inspect(new)
                 down = sorted(h for h in hosts if nodes[h].status != "running")
                 if down:
                     raise EngineError(f"nodes not running: {', '.join(down)}; RecoverCluster or StartCluster "
                                       "first")
-                step(f"{message} (Slurm configuration on {len(hosts)} node(s))")
-                self._configure(replace(cur, plan=new), nodes, step, limit=hosts)
+                step(f"{message} ({backend.label} configuration on {len(hosts)} node(s))")
+                self.core.configure(replace(cur, plan=new), nodes, step, limit=hosts)
             except BaseException:
-                self.state.update_cluster(rec.id, plan=old)
+                self.core.state.update_cluster(rec.id, plan=old)
                 raise
 
-        task = self._operation(rec, operation, body, progress=progress, on_error_status=None, async_=async_)
+        task = self.core._operation(rec, operation, body, progress=progress, on_error_status=None, async_=async_)
         return {"RequestId": task}

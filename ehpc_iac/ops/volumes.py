@@ -70,8 +70,8 @@ class VolumeOps(CommandOps):
 
     # --- GetClusterVolumes ------------------------------------------------------------------
     def get_cluster_volumes(self, params: Optional[Mapping[str, Any]] = None, /, **kwargs: Any) -> dict[str, Any]:
-        req = self._request(GetClusterVolumesRequest, params, kwargs)
-        rec = self._cluster(req.ClusterId)
+        req = self.core._request(GetClusterVolumesRequest, params, kwargs)
+        rec = self.core._cluster(req.ClusterId)
         region = rec.spec.get("RegionId", "local")
         extra = list(rec.spec.get("AdditionalVolumes") or [])
         shared = [v for v in rec.plan.volumes if v.purpose == "shared"]
@@ -97,11 +97,11 @@ class VolumeOps(CommandOps):
 
     # --- NFS client ---------------------------------------------------------------------------
     def _node_by_instance(self, instance_id: str) -> tuple[ClusterRecord, NodePlan]:
-        _total, recs = self.state.list_clusters(0, 1_000_000)
+        _total, recs = self.core.state.list_clusters(0, 1_000_000)
         for rec in recs:
             for n in rec.plan.nodes:
                 if n.instance_id == instance_id:
-                    return self._settle(rec), n
+                    return self.core._settle(rec), n
         raise ObjectNotFound(f"The specified InstanceId {instance_id} does not exist in any cluster.",
                              field="InstanceId")
 
@@ -110,20 +110,20 @@ class VolumeOps(CommandOps):
 
     def describe_nfs_client_status(self, params: Optional[Mapping[str, Any]] = None, /,
                                    **kwargs: Any) -> dict[str, Any]:
-        req = self._request(DescribeNFSClientStatusRequest, params, kwargs)
+        req = self.core._request(DescribeNFSClientStatusRequest, params, kwargs)
         rec, node = self._node_by_instance(req.InstanceId)
         last = self._command_store().latest_for_instance(node.instance_id, NFS_KIND)
         if last and last["result"] and last["result"]["status"] == RUNNING:
             return {"RequestId": new_request_id(), "Status": "Running",
                     "Result": {"InvokeRecordStatus": RUNNING, "ExitCode": None, "Success": False, "Output": ""}}
-        out = self.engine(rec.engine).inspect(rec.plan).get(node.hostname)
+        out = self.core.engine(rec.engine).inspect(rec.plan).get(node.hostname)
         if out is None or out.status != NODE_RUNNING or not out.address:
             state = out.status if out is not None else "missing"
             status, rec_status, code, text = "NotInstalled", FAILED, None, f"node {node.hostname} is {state}\n"
         else:
             target = ShellTarget(node.hostname, node.instance_id, out.address, out.port,
-                                 self.access(rec.id).private_key_file)
-            run = self.shell_runner(target, check_script(node, self._node_volumes(rec, node), rec.engine), "/",
+                                 self.core.access(rec.id).private_key_file)
+            run = self.core.shell_runner(target, check_script(node, self._node_volumes(rec, node), rec.engine), "/",
                                     CHECK_TIMEOUT_S)
             text = run.output if run.status == FINISHED else (run.output + run.error + "\n")
             code, rec_status = run.exit_code, run.status
@@ -134,7 +134,7 @@ class VolumeOps(CommandOps):
                            "Output": base64.b64encode(text.encode()).decode()}}
 
     def install_nfs_client(self, params: Optional[Mapping[str, Any]] = None, /, **kwargs: Any) -> dict[str, Any]:
-        req = self._request(InstallNFSClientRequest, params, kwargs)
+        req = self.core._request(InstallNFSClientRequest, params, kwargs)
         rec, node = self._node_by_instance(req.InstanceId)
         if rec.status != CLUSTER_RUNNING:
             raise InvalidClusterStatus(rec.id, rec.status, "InstallNFSClient", [CLUSTER_RUNNING])
@@ -143,7 +143,7 @@ class VolumeOps(CommandOps):
         vols = self._node_volumes(rec, node)
         request_id = new_request_id()
         command_id = "c-" + uuid.uuid4().hex
-        self.state.add_log(rec.id, request_id, "InstallNFSClient", "info",
+        self.core.state.add_log(rec.id, request_id, "InstallNFSClient", "info",
                            f"InstallNFSClient on {node.hostname} ({node.instance_id}): nothing to install, the "
                            f"{rec.engine} engine mounts {', '.join(v.mount_path for v in vols) or 'no volume'}; "
                            f"checking the mounts (command {command_id})")

@@ -71,6 +71,7 @@ class ClusterPlan:
     volumes: tuple[VolumePlan, ...]
     queues: tuple[QueuePlan, ...]
     scheduler_type: str = "slurm"
+    account_type: str = "nis"
     os_tag: str = "Debian_12_64"
     image_id: Optional[str] = None
     post_install: tuple[dict, ...] = ()

@@ -1,29 +1,53 @@
-"""The job side of a scheduler, as the operations layer sees it: a small abstract interface with
-plain dataclasses, so schedulers other than Slurm can be added without touching the operations."""
+"""What the operations layer knows of a scheduler: plain dataclasses and three small interfaces.
+
+* ``JobScheduler``: submit, list, describe, read output, stop, rerun, delete jobs;
+* ``NodeScheduler``: the compute nodes as the scheduler sees them (state, CPUs, queue), drain,
+  resume, remove, jobs on a node;
+* ``SchedulerBackend``: one per ``plan.scheduler_type`` (``scheduler.get_scheduler``), which makes
+  the two above for a node reached over SSH and answers the few questions the operations ask about
+  the scheduler's conventions (output file patterns, host lists, which hosts hold queue settings).
+
+``JobRequest`` holds neutral fields: each back end renders its own syntax (``sbatch`` options,
+``qsub -l``, ...). Nothing here names a concrete scheduler.
+"""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..plan import ClusterPlan
+    from ..ssh import SSHNode
 
 # The job states the API reports (ListJobs State filter values, besides "all").
 QUEUED, RUNNING, FINISHED, FAILED, STOPPED, UNKNOWN = "Queued", "Running", "Finished", "Failed", "Stopped", "Unknown"
 JOB_STATES = (QUEUED, RUNNING, FINISHED, FAILED, STOPPED, UNKNOWN)
 ACTIVE_STATES = (QUEUED, RUNNING)
 
+# Dependency policies: start after the sources succeeded / after they ended, whatever their exit.
+AFTER_OK, AFTER_ANY = "ok", "any"
+
+# The environment variable every back end's job script sets to the array index (empty outside arrays).
+ARRAY_INDEX_VAR = "EHPC_ARRAY_INDEX"
+
+# Node states the operations act on (NodeScheduler.info()[node]["state"]), normalised by each back end.
+NODE_IDLE, NODE_ALLOCATED, NODE_MIXED, NODE_DRAINED, NODE_DOWN = "idle", "allocated", "mixed", "drained", "down"
+NODE_BAD_STATES = ("down", "fail", "failing", "unknown", "not_responding", "no_respond")
+
 
 @dataclass
 class JobRequest:
     """What to run. ``command`` and ``post_command`` are shell text the job's own shell runs as
-    ``user``; everything else reaches the scheduler as separate arguments."""
+    ``user``; everything else reaches the scheduler as separate arguments, rendered by the back end."""
     command: str
     user: str
     workdir: str
     name: Optional[str] = None
     queue: Optional[str] = None
-    nice: Optional[int] = None
+    nice: Optional[int] = None               # how far below the highest priority, 0 (top) to 1000
     rerunable: Optional[bool] = None
-    array: Optional[str] = None              # "X-Y:Z"
+    array: Optional[str] = None              # "X-Y:Z" (the API's ArrayRequest form)
     env: dict[str, str] = field(default_factory=dict)
     stdout: Optional[str] = None
     stderr: Optional[str] = None
@@ -32,10 +56,11 @@ class JobRequest:
     nodes: Optional[int] = None
     tasks: Optional[int] = None
     cpus_per_task: Optional[int] = None
-    mem: Optional[str] = None                # Slurm --mem value, e.g. "512M"
-    time_limit: Optional[str] = None         # Slurm -t value, e.g. "01:00:00"
-    dependency: Optional[str] = None         # Slurm --dependency value, e.g. "afterok:12:13"
-    kill_on_invalid_dep: Optional[bool] = None   # cancel the job when its dependency can never be satisfied
+    mem_mb: Optional[int] = None             # memory per node, MiB
+    time_s: Optional[int] = None             # wall-clock limit, seconds
+    after: list[str] = field(default_factory=list)   # job ids this job waits for
+    after_policy: str = AFTER_OK             # AFTER_OK or AFTER_ANY
+    cancel_if_dependency_fails: Optional[bool] = None   # cancel when ``after`` can never be satisfied
 
 
 @dataclass
@@ -75,8 +100,8 @@ class JobScheduler(ABC):
         """The job, or None when the scheduler no longer knows it."""
 
     @abstractmethod
-    def log(self, job_id: str, path: str, offset: int, size: int) -> str:
-        """``size`` bytes of the job's output file from ``offset``."""
+    def log(self, job_id: str, path: str, offset: int, size: int, user: str = "root") -> str:
+        """``size`` bytes of the job's output file from ``offset``, read as ``user``."""
 
     @abstractmethod
     def stop(self, job_ids: list[str]) -> dict[str, str]:
@@ -92,3 +117,75 @@ class JobScheduler(ABC):
 
     def close(self) -> None:
         pass
+
+
+class NodeScheduler(ABC):
+    """Compute nodes as the scheduler sees them; commands run on the primary controller."""
+
+    @abstractmethod
+    def info(self) -> dict[str, dict]:
+        """{node: {"state", "cpus_alloc", "cpus_total", "features"}}; states are lower case, with
+        ``NODE_BAD_STATES`` for nodes that need to be returned to service."""
+
+    @abstractmethod
+    def drain(self, nodes: list[str], reason: str) -> None:
+        """No new jobs on these nodes; running jobs go on. Unknown nodes are skipped."""
+
+    @abstractmethod
+    def resume(self, nodes: list[str]) -> None:
+        """Return drained or down nodes to service (a node already in service is not an error)."""
+
+    @abstractmethod
+    def jobs_on(self, nodes: list[str]) -> dict[str, int]:
+        """{node: number of jobs running on it}."""
+
+    @abstractmethod
+    def delete(self, nodes: list[str]) -> None:
+        """Remove the nodes from the scheduler (they must be idle). Unknown nodes are skipped."""
+
+    @abstractmethod
+    def used_cpus(self) -> tuple[int, int]:
+        """(allocated, total) CPUs over every node."""
+
+    def close(self) -> None:
+        pass
+
+
+class SchedulerBackend(ABC):
+    """One scheduler type: makes the job and node interfaces, and knows its conventions."""
+
+    name: str = ""
+    label: str = ""            # how messages name the scheduler ("Slurm")
+    queue_noun: str = "queue"  # how messages name one of its queues ("Slurm partition")
+    #: the hosts where the configuration play keeps the scheduler's queues (QueueOps re-runs them)
+    config_roles: tuple[str, ...] = ()
+    #: the largest number of compute nodes one cluster may have
+    max_compute_nodes: int = 1000
+
+    @abstractmethod
+    def jobs(self, ssh: "SSHNode") -> JobScheduler:
+        """The job interface, on a node that may submit (a login node, else the manager)."""
+
+    @abstractmethod
+    def nodes(self, ssh: "SSHNode") -> NodeScheduler:
+        """The node interface, on the primary controller."""
+
+    @abstractmethod
+    def default_stdout(self, user: str) -> str:
+        """Where a job's output goes when it names no file (a pattern ``expand_output`` fills in)."""
+
+    @abstractmethod
+    def output_pattern(self, array: bool) -> str:
+        """The file-name part that makes an output file unique per job (or array element)."""
+
+    @abstractmethod
+    def expand_output(self, path: str, job_id: str, user: str, name: str) -> str:
+        """An output path pattern with this job's values (the patterns the scheduler itself fills)."""
+
+    @abstractmethod
+    def expand_hostlist(self, expr: str) -> list[str]:
+        """The scheduler's compact node list (as jobs report it) -> host names."""
+
+    def config_hosts(self, plan: "ClusterPlan") -> list[str]:
+        """Hosts whose scheduler configuration holds the queues."""
+        return [n.hostname for n in plan.nodes if any(r in n.roles for r in self.config_roles)]

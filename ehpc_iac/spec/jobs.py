@@ -68,6 +68,36 @@ def check_time(v: Optional[str]) -> Optional[str]:
     return v.strip()
 
 
+_UNIT_MB = {"K": 1 / 1024, "M": 1, "G": 1024, "T": 1024 * 1024}
+
+
+def mem_mb(v: Optional[str]) -> Optional[int]:
+    """A checked size (``512M``, ``1G``) -> MiB, rounded up."""
+    if not v:
+        return None
+    m = MEM_RE.match(str(v).strip())
+    if not m:
+        raise ValueError(f"not a size: {v!r}")
+    return max(1, -(-int(int(m.group(1)) * _UNIT_MB[m.group(2).upper() or "M"] * 1024) // 1024))
+
+
+def time_seconds(v: Optional[str]) -> Optional[int]:
+    """A checked time limit -> seconds. The forms are the API's (Slurm's): ``M``, ``M:S``, ``H:M:S``,
+    ``D-H``, ``D-H:M``, ``D-H:M:S``."""
+    if not v:
+        return None
+    days, _, rest = v.strip().rpartition("-")
+    parts = [int(x) for x in rest.split(":")]
+    if days:
+        h, m, s = (parts + [0, 0])[:3]
+        return int(days) * 86400 + h * 3600 + m * 60 + s
+    if len(parts) == 1:
+        return parts[0] * 60
+    if len(parts) == 2:
+        return parts[0] * 60 + parts[1]
+    return parts[0] * 3600 + parts[1] * 60 + parts[2]
+
+
 class Variable(Strict):
     Name: str
     Value: str = ""

@@ -78,7 +78,7 @@ def test_seed_example_maps_onto_submit_job(client, sched):
     jdir = "/home/carol/.ehpc-iac/rest-jobs/_default/app-1234"
     assert (job.user, job.queue, job.name) == ("carol", "comp", "app-1234")
     assert job.env == {"SOURCE_REGION": "suzhou_std", "DEPLOY_REGION": "suzhou_std"}
-    assert (job.cpus_per_task, job.mem) == (3, "128M")
+    assert (job.cpus_per_task, job.mem_mb) == (3, 128)
     # the archive is copied into the job's own directory and unpacked there
     assert job.prologue[0] == f"mkdir -p -- {jdir}/work && cd -- {jdir}/work || exit 1"
     assert job.prologue[1] == f"cp -- /home/carol/deploy/file.zip {jdir}/work/file.zip || exit 1"
@@ -115,14 +115,14 @@ def test_entrypoint_and_env_vars_reach_the_job_unchanged(client, sched):
     ({"entrypoint_num_cpus": 0.3}, 1, None),
     ({"entrypoint_num_cpus": 16}, 16, None),
     ({"entrypoint_num_cpus": 2.01}, 3, None),
-    ({"entrypoint_memory": 134217728 + 1}, None, "129M"),
-    ({"entrypoint_memory": 1125899906842624}, None, "1073741824M"),
+    ({"entrypoint_memory": 134217728 + 1}, None, 129),
+    ({"entrypoint_memory": 1125899906842624}, None, 1073741824),
     ({"entrypoint_num_gpus": 0}, None, None),
 ])
 def test_cpus_and_memory_mapping(client, sched, extra, cpus, mem):
     submit(client, **extra)
     job = sched.submitted[-1]
-    assert (job.cpus_per_task, job.mem) == (cpus, mem)
+    assert (job.cpus_per_task, job.mem_mb) == (cpus, mem)
 
 
 def test_tar_gz_over_https_is_fetched_and_unpacked(client, sched):

@@ -230,7 +230,7 @@ def test_jobs(sdk, ehpc, cid, sched):
     assert created.success == "true" and created.job_id == "101"
     sub = sched.submitted[-1]
     assert (sub.user, sub.name, sub.queue, sub.nice, sub.env) == ("carol", "hello", "comp", 400, {"A": "1"})
-    assert (sub.nodes, sub.cpus_per_task, sub.mem, sub.time_limit) == (1, 2, "1G", "01:00:00")
+    assert (sub.nodes, sub.cpus_per_task, sub.mem_mb, sub.time_s) == (1, 2, 1024, 3600)
     assert sub.command == "exec /bin/echo 'a b'" and sub.stdout == "/home/carol/out.txt"
 
     job = sdk.get_job(m.GetJobRequest(cluster_id=cid, job_id="101")).body.job_info

@@ -5,7 +5,7 @@ import pytest
 
 from ehpc_iac.errors import EhpcError
 from ehpc_iac.scheduler.base import FAILED, FINISHED, RUNNING, STOPPED, JobInfo
-from ehpc_iac.scheduler.slurm_jobs import build_script, sbatch_argv
+from ehpc_iac.scheduler.slurm.jobs import build_script, sbatch_argv
 
 from tests.fakes import cluster_with_user
 
@@ -32,11 +32,12 @@ def test_tasks_submitted_in_topological_order_with_dependencies(ehpc, cid, sched
     names = [r.name for r in sched.submitted]
     assert names == ["dj.A", "dj.C", "dj.B"]
     a, c, b = sched.submitted
-    assert a.dependency is None and a.kill_on_invalid_dep is None
-    assert c.dependency == "afterok:101" and b.dependency == "afterok:101" and b.kill_on_invalid_dep is True
+    assert a.after == [] and a.cancel_if_dependency_fails is None
+    assert (c.after, c.after_policy) == (["101"], "ok") and (b.after, b.after_policy) == (["101"], "ok")
+    assert b.cancel_if_dependency_fails is True
     assert b.array == "0-2" and a.array is None
     assert a.nice == 900 and a.user == "carol" and a.workdir == "/home/carol" and a.rerunable is False
-    assert a.time_limit == "6"    # 3 attempts x 90 s = 4.5 min -> 5, plus 1
+    assert a.time_s == 6 * 60    # 3 attempts x 90 s = 4.5 min -> 5, plus 1
     argv = sbatch_argv(b)
     assert "--dependency=afterok:101" in argv and "--kill-on-invalid-dep=yes" in argv and "--array=0-2" in argv
     assert argv[:5] == ["runuser", "-u", "carol", "--", "sbatch"]
@@ -51,7 +52,8 @@ def test_tasks_submitted_in_topological_order_with_dependencies(ehpc, cid, sched
 def test_multiple_sources_and_afterany_without_job_fail_on_instance_fail(ehpc, cid, sched):
     ehpc.create_dag_job(req(cid, tasks={"A": t(), "B": t(), "D": t()}, deps={"A": ["D"], "B": ["D"]},
                             JobFailOnInstanceFail=False))
-    assert sched.submitted[2].name == "dj.D" and sched.submitted[2].dependency == "afterany:101:102"
+    assert sched.submitted[2].name == "dj.D" and (sched.submitted[2].after, sched.submitted[2].after_policy) == (
+        ["101", "102"], "any")
 
 
 def test_env_vars_exported_quoted_and_retry_loop_in_script(ehpc, cid, sched):

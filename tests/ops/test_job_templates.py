@@ -166,9 +166,9 @@ def test_submit_from_template_defaults_and_overrides(ehpc, cid, sched):
                  Mem="512M", ClockTime="10")
     jid = ehpc.submit_job_from_template(ClusterId=cid, TemplateId=tid)["JobId"]
     r = sched.submitted[0]
-    assert (r.command, r.user, r.name, r.queue, r.nice, r.rerunable, r.array, r.env, r.stdout, r.mem,
-            r.time_limit) == ("echo hi", "carol", "tjob", "comp", 700, True, "1-3:1", {"A": "1"},
-                              "/home/carol/o.out", "512M", "10")
+    assert (r.command, r.user, r.name, r.queue, r.nice, r.rerunable, r.array, r.env, r.stdout, r.mem_mb,
+            r.time_s) == ("echo hi", "carol", "tjob", "comp", 700, True, "1-3:1", {"A": "1"},
+                          "/home/carol/o.out", 512, 600)
     assert ehpc.jobs_store.get(cid, jid)["priority"] == 2
     ehpc.submit_job_from_template(ClusterId=cid, TemplateId=tid, Name="over", Priority=9, CommandLine="echo x",
                                   Variables='[{"Name": "B", "Value": "2"}]', ReRunable=False, JobQueue="comp",

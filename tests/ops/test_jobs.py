@@ -28,8 +28,8 @@ def test_submit_maps_every_parameter(ehpc, cid, sched):
     assert (r.user, r.workdir, r.name, r.queue, r.nice, r.rerunable, r.array) == (
         "carol", "/home/carol", "hello", "comp", 0, True, "1-5:2")
     assert r.env == {"A": "1 2"} and r.stdout == "/home/carol/out/%j.out" and r.stderr == "/tmp/e.err"
-    assert (r.post_command, r.nodes, r.tasks, r.cpus_per_task, r.mem, r.time_limit) == (
-        "echo post", 2, 2, 1, "1G", "01:00:00")
+    assert (r.post_command, r.nodes, r.tasks, r.cpus_per_task, r.mem_mb, r.time_s) == (
+        "echo post", 2, 2, 1, 1024, 3600)
     assert submit(ehpc, cid, Priority=0) and sched.submitted[1].nice == 900
     assert sched.submitted[1].nice is not None and sched.submitted[1].env == {}
 
@@ -177,8 +177,8 @@ def test_create_job_2_0_shape(ehpc, cid, sched):
         "WallTime": "10", "Resources": {"Nodes": 1, "Cores": 1, "Memory": "256M", "Gpus": 0}})["JobId"]
     r = sched.submitted[0]
     assert jid == "101" and r.command == "exec /bin/echo 'a b' '$HOME'" and r.name == "cj"
-    assert (r.nice, r.stdout, r.queue, r.array, r.env, r.time_limit, r.nodes, r.cpus_per_task, r.mem) == (
-        500, "/home/carol/cj.out", "comp", "1-3:1", {"X": "y"}, "10", 1, 1, "256M")
+    assert (r.nice, r.stdout, r.queue, r.array, r.env, r.time_s, r.nodes, r.cpus_per_task, r.mem_mb) == (
+        500, "/home/carol/cj.out", "comp", "1-3:1", {"X": "y"}, 600, 1, 1, 256)
     ehpc.create_job(ClusterId=cid, JobSpec=json.dumps({"CommandLine": "echo $HOME", "RunasUser": "carol"}))
     assert sched.submitted[1].command == "echo $HOME"
     for spec, field in [({"RunasUser": "carol"}, "JobSpec.CommandLine"),

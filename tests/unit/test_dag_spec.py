@@ -5,7 +5,7 @@ import pytest
 from ehpc_iac.errors import EhpcError
 from ehpc_iac.ops.dag import job_request, job_state, priority_to_nice, task_command, time_limit_minutes
 from ehpc_iac.scheduler.base import JobRequest
-from ehpc_iac.scheduler.slurm_jobs import sbatch_argv
+from ehpc_iac.scheduler.slurm.jobs import sbatch_argv
 from ehpc_iac.spec.dag import DagTask, parse_dag_request, topological_order
 
 
@@ -144,7 +144,8 @@ def test_slurm_options_of_a_task():
     assert not any(a.startswith(("--dependency", "--kill-on-invalid-dep", "--array")) for a in first)
     assert "--time=2" in first
     nofail = parse_dag_request(base(JobFailOnInstanceFail=False))
-    assert job_request(nofail, "job-X", b, ["41", "42"], None, None).dependency == "afterany:41:42"
+    jr = job_request(nofail, "job-X", b, ["41", "42"], None, None)
+    assert (jr.after, jr.after_policy) == (["41", "42"], "any")
 
 
 def test_helpers():

@@ -3,7 +3,7 @@ import pytest
 
 from ehpc_iac.errors import SchedulerError
 from ehpc_iac.scheduler.base import JobRequest
-from ehpc_iac.scheduler.slurm_jobs import (SlurmJobs, build_script, map_state, parse_kv_line, parse_sbatch_id,
+from ehpc_iac.scheduler.slurm.jobs import (SlurmJobs, build_script, map_state, parse_kv_line, parse_sbatch_id,
                                            parse_show_jobs, sbatch_argv)
 from ehpc_iac.ssh import CommandResult
 
@@ -62,11 +62,11 @@ def req(**kw):
 
 def test_sbatch_argv_one_element_per_option_as_the_user():
     a = sbatch_argv(req(name="n", queue="comp", nice=400, rerunable=False, array="1-5:2", stdout="/tmp/o b",
-                        stderr="/tmp/e", nodes=2, tasks=4, cpus_per_task=1, mem="512M", time_limit="01:00:00"))
+                        stderr="/tmp/e", nodes=2, tasks=4, cpus_per_task=1, mem_mb=512, time_s=3600))
     assert a[:6] == ["runuser", "-u", "carol", "--", "sbatch", "--parsable"]
     assert a[6:] == ["--chdir=/home/carol", "--job-name=n", "--partition=comp", "--nice=400", "--no-requeue",
                      "--array=1-5:2", "--output=/tmp/o b", "--error=/tmp/e", "--nodes=2", "--ntasks=4",
-                     "--cpus-per-task=1", "--mem=512M", "--time=01:00:00"]
+                     "--cpus-per-task=1", "--mem=512M", "--time=60"]
     assert "--requeue" in sbatch_argv(req(rerunable=True))
     assert sbatch_argv(req()) == ["runuser", "-u", "carol", "--", "sbatch", "--parsable", "--chdir=/home/carol"]
 

@@ -7,10 +7,11 @@ import re
 import shlex
 from typing import Optional
 
-from ..errors import SchedulerError
-from ..ssh import SSHNode
-from .base import FAILED, FINISHED, QUEUED, RUNNING, STOPPED, UNKNOWN, JobInfo, JobRequest, JobScheduler
-from .slurm import reach, run_checked
+from ...errors import SchedulerError
+from ...ssh import SSHNode
+from ..base import (AFTER_OK, ARRAY_INDEX_VAR, FAILED, FINISHED, QUEUED, RUNNING, STOPPED, UNKNOWN, JobInfo,
+                    JobRequest, JobScheduler)
+from ..remote import reach, read_as, run_checked
 
 _STATE_MAP = {
     "PENDING": QUEUED, "REQUEUED": QUEUED, "REQUEUE_HOLD": QUEUED, "REQUEUE_FED": QUEUED, "SUSPENDED": QUEUED,
@@ -32,7 +33,7 @@ def map_state(raw: str) -> str:
 def build_script(req: JobRequest) -> str:
     """The batch script: variables exported with quoted values, then the user's command and PostCmdLine.
     A first no-op line ends sbatch's ``#SBATCH`` parsing, so options come only from the argv."""
-    lines = ["#!/bin/bash", ": ehpc-iac job"]
+    lines = ["#!/bin/bash", ": ehpc-iac job", f'export {ARRAY_INDEX_VAR}="${{SLURM_ARRAY_TASK_ID:-}}"']
     for k, v in req.env.items():
         lines.append(f"export {k}={shlex.quote(v)}")
     lines += req.prologue
@@ -67,15 +68,21 @@ def sbatch_argv(req: JobRequest) -> list[str]:
         a.append(f"--ntasks={req.tasks}")
     if req.cpus_per_task:
         a.append(f"--cpus-per-task={req.cpus_per_task}")
-    if req.mem:
-        a.append(f"--mem={req.mem}")
-    if req.time_limit:
-        a.append(f"--time={req.time_limit}")
-    if req.dependency:
-        a.append(f"--dependency={req.dependency}")
-    if req.kill_on_invalid_dep is not None:
-        a.append(f"--kill-on-invalid-dep={'yes' if req.kill_on_invalid_dep else 'no'}")
+    if req.mem_mb:
+        a.append(f"--mem={req.mem_mb}M")
+    if req.time_s:
+        a.append(f"--time={slurm_time(req.time_s)}")
+    if req.after:
+        a.append(f"--dependency={'afterok' if req.after_policy == AFTER_OK else 'afterany'}:{':'.join(req.after)}")
+    if req.cancel_if_dependency_fails is not None:
+        a.append(f"--kill-on-invalid-dep={'yes' if req.cancel_if_dependency_fails else 'no'}")
     return a
+
+
+def slurm_time(seconds: int) -> str:
+    """Seconds -> sbatch --time: whole minutes as minutes (``60``), else ``minutes:seconds``."""
+    m, s = divmod(int(seconds), 60)
+    return f"{m}:{s:02d}" if s else str(m)
 
 
 def parse_sbatch_id(text: str) -> str:
@@ -164,10 +171,7 @@ class SlurmJobs(JobScheduler):
         return jobs[0] if jobs else None
 
     def log(self, job_id: str, path: str, offset: int, size: int, user: str = "root") -> str:
-        r = reach(self.ssh, ["runuser", "-u", user, "--", "tail", "-c", f"+{offset + 1}", "--", path], timeout=30)
-        if r.exit_code != 0:
-            raise SchedulerError(f"cannot read the output of job {job_id}: {r.stderr.strip()[:300]}")
-        return r.stdout[:size]
+        return read_as(self.ssh, user, path, offset, size, f"job {job_id}")
 
     def _each(self, argv: list[str], job_ids: list[str], ok_if: tuple[str, ...] = ()) -> dict[str, str]:
         failed: dict[str, str] = {}

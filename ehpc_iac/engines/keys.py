@@ -7,7 +7,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ..engines.base import Access
+from .base import Access
 
 
 def ensure_cluster_key(directory: Path, comment: str) -> Access:
