@@ -34,7 +34,7 @@ from fastapi.security import HTTPBasic
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import ApiRequestError, EhpcError, InvalidParams, UnknownError
-from ..ops.core import new_request_id
+from ..ops import new_request_id
 from ..ops.rest_jobs import NAME_PATTERN, RestJobService, TenantMap
 from .auth import Caller
 from .body import read_capped

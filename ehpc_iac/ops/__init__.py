@@ -10,7 +10,8 @@ Each area of the API is a mixin over ``OpsCore`` (ops/core.py): clusters, users 
 """
 from .clusters import ClusterOps
 from .volumes import CommandOps, LogOps, VolumeOps  # shell commands, logs, volumes
-from .core import STATUSES
+from ..scheduler.base import ACTIVE_STATES as ACTIVE_JOB_STATES  # the front ends import no scheduler
+from .core import STATUSES, new_request_id
 from .state import StateStore, default_home
 from .users import UserOps
 from .nodes import NodeOps
@@ -24,4 +25,4 @@ class Ehpc(DagJobOps, JobTemplateOps, JobOps, NodeOps, VolumeOps, CommandOps, Lo
     """All operations implemented so far."""
 
 
-__all__ = ["Ehpc", "STATUSES", "StateStore", "default_home"]
+__all__ = ["ACTIVE_JOB_STATES", "Ehpc", "STATUSES", "StateStore", "default_home", "new_request_id"]
