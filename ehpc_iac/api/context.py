@@ -26,7 +26,7 @@ class ApiContext:
     ehpc: Ehpc
     keys: AccessKeyStore
     nonces: NonceStore
-    tenants: Any = None              # the REST job API's tenant map (api/tenants.py)
+    tenants: Any = None              # the REST job API's tenant map (ops/rest_tenants.py)
     threads: int = 64
     _limiter: Optional[anyio.CapacityLimiter] = field(default=None, repr=False)
 

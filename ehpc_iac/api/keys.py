@@ -20,7 +20,7 @@ from typing import Optional
 from cryptography.fernet import Fernet, InvalidToken
 
 from ..errors import AccessKeyInactive, AccessKeyNotFound, ObjectNotFound, SignatureNonceUsed, UnknownError
-from ..sqlite_local import LocalSqlite
+from ..sqlite_local import ApiDb
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS access_keys (
@@ -46,19 +46,9 @@ def _now_iso() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class ApiDb(LocalSqlite):
-    """``$EHPC_IAC_HOME/api/api.db`` (0600)."""
-
-    def __init__(self, home: Path):
-        self.dir = Path(home) / "api"
-        self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        super().__init__(self.dir / "api.db", SCHEMA)
-        os.chmod(self.path, 0o600)
-
-
 class AccessKeyStore:
     def __init__(self, home: Path | str):
-        self._db = ApiDb(Path(home))
+        self._db = ApiDb(Path(home), SCHEMA)
         self._fernet = Fernet(self._master_key())
         self._touched: dict[str, float] = {}
 
@@ -131,7 +121,7 @@ class NonceStore:
     """``SignatureNonce`` / ``x-acs-signature-nonce`` values: each is accepted once."""
 
     def __init__(self, home: Path | str, ttl: float = NONCE_TTL):
-        self._db = ApiDb(Path(home))
+        self._db = ApiDb(Path(home), SCHEMA)
         self.ttl = ttl
         self._purged = 0.0
 

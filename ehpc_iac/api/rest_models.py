@@ -5,13 +5,13 @@ The limits here are the ones the OpenAPI document shows; a request outside them 
 """
 from __future__ import annotations
 
-from enum import Enum
 from typing import Annotated, Any, Optional
 
 from packaging.requirements import InvalidRequirement, Requirement
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from ..errors import InvalidParams
+from ..ops.rest_jobs import JobStatus
 from ..spec.jobs import ENV_NAME_RE
 
 SUBMISSION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
@@ -126,17 +126,6 @@ class JobSubmitRequest(_Body):
         if self.submission_id is None and self.job_id is not None:
             self.submission_id = self.job_id
         return self
-
-
-class JobStatus(str, Enum):
-    PENDING = "PENDING"
-    RUNNING = "RUNNING"
-    STOPPED = "STOPPED"
-    SUCCEEDED = "SUCCEEDED"
-    FAILED = "FAILED"
-
-
-TERMINAL = frozenset({JobStatus.STOPPED.value, JobStatus.SUCCEEDED.value, JobStatus.FAILED.value})
 
 
 class JobSubmitResponse(BaseModel):

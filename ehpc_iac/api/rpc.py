@@ -25,7 +25,7 @@ from fastapi.responses import Response
 from ..errors import ApiRequestError, EhpcError, UnknownError
 from . import v2018, v2024
 from .body import read_capped
-from ..ops.core import new_request_id
+from ..ops import new_request_id
 from .context import ApiContext
 from .responses import error_body, render
 

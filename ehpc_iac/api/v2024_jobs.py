@@ -10,14 +10,13 @@ from datetime import datetime, timezone
 from typing import Any, Optional
 
 from ..errors import InvalidParams
-from ..ops import Ehpc
-from ..scheduler.base import ACTIVE_STATES
+from ..ops import ACTIVE_JOB_STATES, Ehpc
 from .v2024_common import Args, Out, all_pages, compact, page, sliced
 
 JOB_STATE = {"Queued": "Pending", "Running": "Running", "Finished": "Completed", "Failed": "Failed",
              "Stopped": "Cancelled", "Unknown": "Unknown"}
-JOB_STATUS_FILTER = {"all": lambda s: True, "finished": lambda s: s not in ACTIVE_STATES,
-                     "notfinish": lambda s: s in ACTIVE_STATES}
+JOB_STATUS_FILTER = {"all": lambda s: True, "finished": lambda s: s not in ACTIVE_JOB_STATES,
+                     "notfinish": lambda s: s in ACTIVE_JOB_STATES}
 ORDER = ("asc", "desc")
 
 

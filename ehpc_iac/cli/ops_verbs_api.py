@@ -42,7 +42,7 @@ def serve(ctx, host, port, tls_cert, tls_key, tenants_file, threads, log_level):
     from `ehpc-iac access-key create`."""
     from ..api import ApiContext
     from ..api.server import serve as run_server
-    from ..api.tenants import TenantMap
+    from ..ops.rest_jobs import TenantMap
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         tenants = TenantMap.load(tenants_file) if tenants_file else TenantMap.empty()

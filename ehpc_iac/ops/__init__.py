@@ -16,7 +16,8 @@ from typing import Any, Callable
 
 from .clusters import ClusterOps
 from .commands import CommandOps, ssh_shell
-from .core import STATUSES, OpsCore
+from .core import STATUSES, OpsCore, new_request_id
+from ..scheduler import ACTIVE_STATES as ACTIVE_JOB_STATES  # the front ends import no scheduler
 from .dag import DagJobOps  # DAG jobs (seed 002)
 from .job_templates import JobTemplateOps
 from .jobs import JobOps
@@ -75,4 +76,4 @@ class Ehpc(OpsCore):
 for _action, _area in ACTIONS.items():
     setattr(Ehpc, _action, _forward(_area, _action))
 
-__all__ = ["ACTIONS", "Ehpc", "STATUSES", "StateStore", "default_home"]
+__all__ = ["ACTIONS", "ACTIVE_JOB_STATES", "Ehpc", "STATUSES", "StateStore", "default_home", "new_request_id"]

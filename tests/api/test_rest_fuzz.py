@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
 from ehpc_iac.api import create_app
-from ehpc_iac.api.tenants import TenantMap
+from ehpc_iac.ops.rest_jobs import TenantMap
 from tests.fakes import cluster_with_user
 
 

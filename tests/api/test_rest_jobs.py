@@ -9,9 +9,9 @@ import re
 import httpx
 import pytest
 
-from ehpc_iac.api.rest_jobs import TOP_DIR_LINE
-from ehpc_iac.api.tenants import TenantMap
 from ehpc_iac.errors import InvalidParams
+from ehpc_iac.ops.rest_jobs import TenantMap
+from ehpc_iac.ops.rest_jobs_params import TOP_DIR_LINE
 from ehpc_iac.scheduler.base import FAILED, FINISHED, RUNNING, UNKNOWN
 from tests.fakes import cluster_with_user
 

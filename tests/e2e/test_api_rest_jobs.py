@@ -14,7 +14,7 @@ import pytest
 
 from ehpc_iac.api import ApiContext
 from ehpc_iac.api.server import BackgroundServer
-from ehpc_iac.api.tenants import TenantMap
+from ehpc_iac.ops.rest_jobs import TenantMap
 
 from .conftest import cluster_with_user, dexec, docker
 

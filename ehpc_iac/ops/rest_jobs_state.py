@@ -1,19 +1,20 @@
 """The REST job API's own records: submission id -> tenant, cluster, cluster job id, request, status.
 
-They live in ``$EHPC_IAC_HOME/api/api.db`` beside the access keys. A record is made before
-the job is submitted (so two requests with one submission id cannot both submit) and removed
-again when the submission fails. Submission ids are unique per tenant.
+They live in ``$EHPC_IAC_HOME/api/api.db`` beside the access keys (where they always were). A
+record is made before the job is submitted (so two requests with one submission id cannot both
+submit) and removed again when the submission fails. Submission ids are unique per tenant.
 """
 from __future__ import annotations
 
 import json
 import sqlite3
 import time
+from enum import Enum
 from pathlib import Path
 from typing import Any, Optional
 
 from ..errors import ApiRequestError
-from .keys import ApiDb
+from ..sqlite_local import ApiDb
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS rest_jobs (
@@ -39,6 +40,18 @@ UPDATABLE = frozenset(("job_id", "status", "message", "scheduler_state", "schedu
                        "scheduler_end_time", "end_time"))
 
 
+class JobStatus(str, Enum):
+    """A REST job's status (the Ray Jobs words), derived from the scheduler's (ops/rest_jobs.py)."""
+    PENDING = "PENDING"
+    RUNNING = "RUNNING"
+    STOPPED = "STOPPED"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+
+
+TERMINAL = frozenset({JobStatus.STOPPED.value, JobStatus.SUCCEEDED.value, JobStatus.FAILED.value})
+
+
 def now_ms() -> int:
     return int(time.time() * 1000)
 
@@ -60,9 +73,7 @@ def _row(r: sqlite3.Row) -> dict[str, Any]:
 
 class RestJobStore:
     def __init__(self, home: Path | str):
-        self._db = ApiDb(Path(home))
-        with self._db.conn() as c:
-            c.executescript(SCHEMA)
+        self._db = ApiDb(Path(home), SCHEMA)
 
     def reserve(self, tenant: str, submission_id: str, *, cluster_id: str, job_queue: Optional[str],
                 runas_user: str, access_key_id: str, request: dict[str, Any], status: str) -> None:

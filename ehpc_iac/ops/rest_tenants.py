@@ -19,6 +19,10 @@
 
 ``AccessKeyIds`` is not inherited from ``default``: it limits requests without X-Tenant-Id only.
 ``pip_index_url`` is accepted as a spelling of ``PipIndexUrl``.
+
+It lives in the operations layer, not beside the routes, because it decides: which access key
+may act for a tenant (403 otherwise), and where a job runs and with what (cluster, queue,
+run-as user, resource quotas, package index). The HTTP side only hands it the two headers.
 """
 from __future__ import annotations
 
