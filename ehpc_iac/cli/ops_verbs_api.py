@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 
 from ..errors import EhpcError
-from .main import _fail, cli, output_option
+from .common import _fail, output_option
+from .group import cli
 from .output import render
 
 

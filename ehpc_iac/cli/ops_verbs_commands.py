@@ -18,7 +18,8 @@ from typing import Any, Optional
 import click
 
 from ..errors import EhpcError, InvalidParams
-from .main import _fail, _ops, _request, _run, cli, cluster_option, input_option, output_option
+from .common import _fail, _ops, _request, _run, cluster_option, input_option, output_option
+from .group import cli
 from .output import Progress, render
 
 instance_ids_option = click.option("--instance-id", "instance_ids", multiple=True,

@@ -6,7 +6,9 @@ from __future__ import annotations
 import click
 
 from ..errors import EhpcError, InvalidParams
-from .main import _fail, _request, _run, cli, cluster_option, input_option, output_option, read_request_file
+from ..spec import read_request_file
+from .common import _fail, _request, _run, cluster_option, input_option, output_option
+from .group import cli
 
 
 def _require_cluster(req: dict) -> None:

@@ -10,7 +10,9 @@ import sys
 import click
 
 from ..errors import EhpcError, InvalidParams
-from .main import _fail, _request, _run, cli, cluster_option, input_option, output_option, read_request_file
+from ..spec import read_request_file
+from .common import _fail, _request, _run, cluster_option, input_option, output_option
+from .group import cli
 
 async_option = click.option("--async", "Async", is_flag=True, default=None,
                             help="Return at once; the operation goes on in the background.")

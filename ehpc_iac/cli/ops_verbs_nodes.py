@@ -9,7 +9,8 @@ import sys
 import click
 
 from ..errors import EhpcError, InvalidParams
-from .main import _fail, _ops, _request, _run, cli, cluster_option, input_option, output_option
+from .common import _fail, _ops, _request, _run, cluster_option, input_option, output_option
+from .group import cli
 from .output import Progress
 
 async_option = click.option("--async", "Async", is_flag=True, default=None,

@@ -11,7 +11,9 @@ import sys
 import click
 
 from ..errors import EhpcError, InvalidParams
-from .main import _fail, _request, _run, cli, cluster_option, input_option, output_option, read_request_file
+from ..spec import read_request_file
+from .common import _fail, _request, _run, cluster_option, input_option, output_option
+from .group import cli
 
 file_option = click.option("--file", "-f", "req_file", type=click.Path(dir_okay=False),
                            help="YAML/JSON with the template's fields (API names).")

@@ -12,7 +12,8 @@ import sys
 import click
 
 from ..errors import InvalidParams
-from .main import _fail, _request, _run, cli, cluster_option, input_option, output_option
+from .common import _fail, _request, _run, cluster_option, input_option, output_option
+from .group import cli
 
 async_option = click.option("--async", "Async", is_flag=True, default=None,
                             help="Return at once with the TaskId; the operation runs in the background.")
