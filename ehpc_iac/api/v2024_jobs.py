@@ -5,7 +5,6 @@ reported in the 2.0 words of a Slurm cluster (Pending, Running, Completed, Faile
 """
 from __future__ import annotations
 
-import re
 from datetime import datetime, timezone
 from typing import Any, Optional
 
@@ -53,24 +52,6 @@ def get_job(ehpc: Ehpc, params: dict[str, Any]) -> dict[str, Any]:
     })}
 
 
-def expand_hostlist(hostlist: str) -> set[str]:
-    """Slurm's ``compute[0-2,5],login0`` -> {compute0, compute1, compute2, compute5, login0}."""
-    hosts: set[str] = set()
-    for prefix, ranges, suffix in re.findall(r"([^,\[]*)(?:\[([^\]]*)\])?([^,\[]*)", hostlist):
-        if not ranges:
-            if prefix + suffix:
-                hosts.add(prefix + suffix)
-            continue
-        for part in ranges.split(","):
-            lo, _, hi = part.partition("-")
-            if not (lo.isdigit() and (hi or lo).isdigit()):
-                hosts.add(f"{prefix}[{ranges}]{suffix}")
-                continue
-            for n in range(int(lo), int(hi or lo) + 1):
-                hosts.add(f"{prefix}{str(n).zfill(len(lo))}{suffix}")
-    return hosts
-
-
 def _epoch(value: Any, field: str) -> Optional[float]:
     if value is None:
         return None
@@ -107,12 +88,11 @@ def _job_filter(f: Args):
         t = _submitted(v) if start is not None or end is not None else None
         return ((not name or name in v["Name"]) and (not users or v["Owner"] in users)
                 and (not queues or v["JobQueue"] in queues) and JOB_STATUS_FILTER[status](v["State"])
-                and (not nodes or bool(nodes & expand_hostlist(v["NodeList"])))
                 and (start is None or (t is not None and t >= start)) and (end is None or (t is not None and t <= end)))
 
     if execute and not submit:
-        return keep, (lambda v: v["StartTime"]), execute.lower() == "desc"
-    return keep, (lambda v: _job_number(v["Id"])), (submit or "desc").lower() == "desc"
+        return keep, sorted(nodes), (lambda v: v["StartTime"]), execute.lower() == "desc"
+    return keep, sorted(nodes), (lambda v: _job_number(v["Id"])), (submit or "desc").lower() == "desc"
 
 
 def _job_number(job_id: str) -> tuple[int, int]:
@@ -133,10 +113,11 @@ def _listed(v: dict[str, Any]) -> dict[str, Any]:
 def list_jobs(ehpc: Ehpc, params: dict[str, Any]) -> dict[str, Any]:
     a = Args.of(params)
     cid = a.take("ClusterId")
-    keep, key, reverse = _job_filter(a.obj("JobFilter"))
+    keep, nodes, key, reverse = _job_filter(a.obj("JobFilter"))
     number, size = page(a, 50)
     a.done()
-    views = all_pages(lambda n, s: ehpc.list_jobs(Out(ClusterId=cid, PageNumber=n, PageSize=s).params),
+    views = all_pages(lambda n, s: ehpc.list_jobs({**Out(ClusterId=cid, PageNumber=n, PageSize=s).params,
+                                                   **({"Nodes": nodes} if nodes else {})}),
                       ("Jobs", "JobInfo"))
     views = sorted((v for v in views if keep(v)), key=key, reverse=reverse)
     return {"Success": True, "TotalCount": len(views), "PageNumber": number, "PageSize": size,

@@ -13,7 +13,7 @@ from typing import Any, Mapping, Optional
 
 from ..configure import sha512_crypt
 from ..engines import Progress, no_progress
-from ..errors import EngineError, EngineUnavailable, InvalidOpt, InvalidParams, SchedulerError
+from ..errors import EngineError, InvalidParams
 from ..plan import ClusterPlan, plan_cluster, random_cluster_id
 from ..spec import ClusterSpec, load_cluster_spec
 from ..spec.hosts import HOSTS_LABEL, check_hosts_against_plan, hosts_label, parse_hosts, pop_hosts

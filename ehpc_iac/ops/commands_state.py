@@ -8,46 +8,15 @@ Timeout by far, is settled as ``Stopped`` when read (the process running it was 
 from __future__ import annotations
 
 import os
-import threading
 import time
 from typing import Any, Optional
 
 from .state import StateStore, now_iso
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS commands (
-    id TEXT PRIMARY KEY,
-    cluster_id TEXT NOT NULL,
-    request_id TEXT NOT NULL,
-    kind TEXT NOT NULL DEFAULT 'shell',
-    content TEXT NOT NULL,
-    working_dir TEXT NOT NULL,
-    timeout INTEGER NOT NULL,
-    runner_pid INTEGER NOT NULL,
-    create_time TEXT NOT NULL,
-    started REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS commands_cluster ON commands(cluster_id, started);
-CREATE TABLE IF NOT EXISTS command_results (
-    command_id TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    instance_id TEXT NOT NULL,
-    hostname TEXT NOT NULL,
-    status TEXT NOT NULL,
-    exit_code INTEGER,
-    output TEXT NOT NULL DEFAULT '',
-    error TEXT NOT NULL DEFAULT '',
-    finished_time TEXT NOT NULL DEFAULT '',
-    PRIMARY KEY (command_id, instance_id)
-);
-"""
 
 RUNNING, FINISHED, FAILED, STOPPED = "Running", "Finished", "Failed", "Stopped"
 # How long past its Timeout a Running row may stay before it is taken for abandoned.
 STALE_GRACE_S = 300
-
-_ready: set[str] = set()
-_ready_lock = threading.Lock()
 
 
 def pid_alive(pid: int) -> bool:
@@ -63,12 +32,6 @@ def pid_alive(pid: int) -> bool:
 class CommandStore:
     def __init__(self, state: StateStore):
         self.state = state
-        key = str(state.db_path)
-        with _ready_lock:
-            if key not in _ready or not state.db_path.exists():
-                with state._conn() as c:
-                    c.executescript(SCHEMA)
-                _ready.add(key)
 
     # --- writes ------------------------------------------------------------------
     def insert(self, command_id: str, cluster_id: str, request_id: str, content: str, working_dir: str,

@@ -15,17 +15,6 @@ _TASK_COLUMNS = ("slurm_id", "state", "raw_state", "reason", "start_time", "end_
 class DagStore:
     def __init__(self, state: StateStore):
         self.state = state
-        with state._conn() as c:
-            c.execute("""CREATE TABLE IF NOT EXISTS dag_jobs (
-                cluster_id TEXT NOT NULL, id TEXT NOT NULL, name TEXT, description TEXT, owner TEXT,
-                priority INTEGER, fail_on_instance_fail INTEGER, state TEXT, stopped INTEGER NOT NULL DEFAULT 0,
-                request_json TEXT, create_time TEXT, start_time TEXT, end_time TEXT, last_modify_time TEXT,
-                PRIMARY KEY (cluster_id, id))""")
-            c.execute("""CREATE TABLE IF NOT EXISTS dag_tasks (
-                cluster_id TEXT NOT NULL, job_id TEXT NOT NULL, name TEXT NOT NULL, position INTEGER,
-                slurm_id TEXT, instance_count INTEGER, max_retry INTEGER, timeout INTEGER, sources TEXT,
-                state TEXT, raw_state TEXT, reason TEXT, start_time TEXT, end_time TEXT,
-                PRIMARY KEY (cluster_id, job_id, name))""")
 
     def add_job(self, cluster_id: str, job_id: str, *, tasks: list[dict[str, Any]], **fields: Any) -> None:
         """The job and its tasks (``name, position, instance_count, max_retry, timeout, sources``), at once."""

@@ -19,10 +19,6 @@ def new_template_id() -> str:
 class JobTemplateStore:
     def __init__(self, state: StateStore):
         self.state = state
-        with state._conn() as c:
-            c.execute("""CREATE TABLE IF NOT EXISTS job_templates (
-                cluster_id TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL, fields TEXT NOT NULL,
-                create_time TEXT, modify_time TEXT, PRIMARY KEY (cluster_id, id))""")
 
     @staticmethod
     def _row(r: Any) -> dict[str, Any]:

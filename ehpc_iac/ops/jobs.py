@@ -237,6 +237,10 @@ class JobOps(Area):
             sched.close()
         if req.Owner:
             views = [v for v in views if v["Owner"] == req.Owner]
+        if req.Nodes:
+            hosts = self.core.scheduler_backend(rec).expand_hostlist
+            wanted = set(req.Nodes)
+            views = [v for v in views if wanted.intersection(hosts(v["NodeList"]))]
         if req.State != "all":
             views = [v for v in views if v["State"] == req.State]
         if req.Rerunable != "all":

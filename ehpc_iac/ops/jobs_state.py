@@ -14,13 +14,6 @@ _COLUMNS = ("cluster_id", "id", "name", "owner", "queue", "stdout", "stderr", "w
 class JobStore:
     def __init__(self, state: StateStore):
         self.state = state
-        with state._conn() as c:
-            c.execute("""CREATE TABLE IF NOT EXISTS jobs (
-                cluster_id TEXT NOT NULL, id TEXT NOT NULL, name TEXT, owner TEXT, queue TEXT,
-                stdout TEXT, stderr TEXT, workdir TEXT, array_request TEXT, priority INTEGER,
-                rerunable INTEGER, submit_time TEXT, state TEXT, raw_state TEXT, node_list TEXT,
-                start_time TEXT, end_time TEXT, nodes INTEGER, cores INTEGER, last_modify_time TEXT,
-                deleted INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (cluster_id, id))""")
 
     def add(self, cluster_id: str, job_id: str, **fields: Any) -> None:
         row = {"cluster_id": cluster_id, "id": job_id, "submit_time": now_iso(), "last_modify_time": now_iso(),

@@ -6,30 +6,11 @@ from typing import Optional
 
 from .state import StateStore, now_iso
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS node_status (
-    cluster_id TEXT NOT NULL,
-    hostname TEXT NOT NULL,
-    status TEXT NOT NULL,
-    reason TEXT NOT NULL DEFAULT '',
-    update_time TEXT NOT NULL,
-    PRIMARY KEY (cluster_id, hostname)
-);
-CREATE TABLE IF NOT EXISTS add_nodes_tokens (
-    cluster_id TEXT NOT NULL,
-    token TEXT NOT NULL,
-    instance_ids TEXT NOT NULL,
-    task_id TEXT NOT NULL,
-    PRIMARY KEY (cluster_id, token)
-);
-"""
 
 
 class NodeStateStore:
     def __init__(self, state: StateStore):
         self.state = state
-        with state._conn() as c:
-            c.executescript(SCHEMA)
 
     def set(self, cluster_id: str, hostnames: list[str], status: str, reason: str = "") -> None:
         with self.state._conn() as c:

@@ -15,27 +15,8 @@ from typing import Any, Optional
 
 from ..errors import ApiRequestError
 from ..sqlite_local import ApiDb
+from .schema import REST_JOBS_SCHEMA
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS rest_jobs (
-    tenant TEXT NOT NULL,
-    submission_id TEXT NOT NULL,
-    cluster_id TEXT NOT NULL,
-    job_queue TEXT,
-    runas_user TEXT NOT NULL,
-    job_id TEXT,
-    access_key_id TEXT NOT NULL DEFAULT '',
-    request TEXT NOT NULL,
-    status TEXT NOT NULL,
-    message TEXT NOT NULL DEFAULT '',
-    scheduler_state TEXT NOT NULL DEFAULT '',
-    scheduler_start_time TEXT NOT NULL DEFAULT '',
-    scheduler_end_time TEXT NOT NULL DEFAULT '',
-    start_time INTEGER NOT NULL,
-    end_time INTEGER,
-    PRIMARY KEY (tenant, submission_id)
-);
-"""
 UPDATABLE = frozenset(("job_id", "status", "message", "scheduler_state", "scheduler_start_time",
                        "scheduler_end_time", "end_time"))
 
@@ -73,7 +54,7 @@ def _row(r: sqlite3.Row) -> dict[str, Any]:
 
 class RestJobStore:
     def __init__(self, home: Path | str):
-        self._db = ApiDb(Path(home), SCHEMA)
+        self._db = ApiDb(Path(home), REST_JOBS_SCHEMA)
 
     def reserve(self, tenant: str, submission_id: str, *, cluster_id: str, job_queue: Optional[str],
                 runas_user: str, access_key_id: str, request: dict[str, Any], status: str) -> None:

@@ -21,42 +21,8 @@ from typing import Any, Optional
 
 from ..plan import ClusterPlan
 from ..sqlite_local import LocalSqlite
+from .schema import STATE_SCHEMA
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS clusters (
-    id TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    description TEXT NOT NULL DEFAULT '',
-    status TEXT NOT NULL,
-    status_reason TEXT NOT NULL DEFAULT '',
-    engine TEXT NOT NULL DEFAULT 'docker',
-    spec_json TEXT NOT NULL,
-    plan_json TEXT NOT NULL,
-    root_password_hash TEXT NOT NULL DEFAULT '',
-    client_token TEXT UNIQUE,
-    create_time TEXT NOT NULL,
-    update_time TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS logs (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    cluster_id TEXT NOT NULL,
-    request_id TEXT NOT NULL,
-    operation TEXT NOT NULL,
-    level TEXT NOT NULL,
-    message TEXT NOT NULL,
-    create_time TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS logs_cluster ON logs(cluster_id, seq);
-CREATE TABLE IF NOT EXISTS users (
-    cluster_id TEXT NOT NULL,
-    name TEXT NOT NULL,
-    uid INTEGER NOT NULL,
-    grp TEXT NOT NULL,
-    password_hash TEXT NOT NULL,
-    add_time TEXT NOT NULL,
-    PRIMARY KEY (cluster_id, name)
-);
-"""
 
 
 def now_iso() -> str:
@@ -96,9 +62,7 @@ class StateStore:
         self.home = Path(home)
         self.home.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.db_path = self.home / "state.db"
-        self._db = LocalSqlite(self.db_path, SCHEMA)
-        with self._conn() as c:
-            c.execute(self._UID_MARKS)
+        self._db = LocalSqlite(self.db_path, STATE_SCHEMA)
 
     def _conn(self):
         return self._db.conn()
@@ -165,8 +129,6 @@ class StateStore:
     FIRST_UID = 1001
     # The highest uid ever given per cluster: a deleted user's home stays on /home, so its
     # uid is never given to a new user (who would own the old files).
-    _UID_MARKS = ("CREATE TABLE IF NOT EXISTS user_uid_marks (cluster_id TEXT PRIMARY KEY,"
-                  " last_uid INTEGER NOT NULL)")
 
     def users(self, cluster_id: str) -> list[dict[str, Any]]:
         with self._conn() as c:

@@ -1,36 +1,24 @@
 """Compact host lists (``compute[0-2,5],login0``), as Slurm and its tools print them."""
 from __future__ import annotations
 
+import re
 
-def _split_top(expr: str) -> list[str]:
-    parts, token, depth = [], "", 0
-    for ch in expr:
-        depth += (ch == "[") - (ch == "]")
-        if ch == "," and depth == 0:
-            parts.append(token)
-            token = ""
-        else:
-            token += ch
-    if token:
-        parts.append(token)
-    return parts
+_TERM = re.compile(r"([^,\[]*)(?:\[([^\]]*)\])?([^,\[]*)")
 
 
 def expand_hostlist(expr: str) -> list[str]:
-    """compute[0-2,5],login0 -> [compute0, compute1, compute2, compute5, login0]."""
+    """compute[0-2,5],login0 -> [compute0, compute1, compute2, compute5, login0]; a bracket that is
+    not a numeric range is kept as it is."""
     out: list[str] = []
-    for p in _split_top(expr.strip()):
-        if "[" not in p:
-            if p:
-                out.append(p)
+    for prefix, ranges, suffix in _TERM.findall(expr.strip()):
+        if not ranges:
+            if prefix + suffix:
+                out.append(prefix + suffix)
             continue
-        prefix, rest = p.split("[", 1)
-        body, suffix = rest.split("]", 1)
-        for rng in body.split(","):
-            if "-" in rng:
-                lo, hi = rng.split("-")
-                width = len(lo)
-                out += [f"{prefix}{str(k).zfill(width)}{suffix}" for k in range(int(lo), int(hi) + 1)]
-            else:
-                out.append(f"{prefix}{rng}{suffix}")
+        for part in ranges.split(","):
+            lo, _, hi = part.partition("-")
+            if not (lo.isdigit() and (hi or lo).isdigit()):
+                out.append(f"{prefix}[{ranges}]{suffix}")
+                continue
+            out += [f"{prefix}{str(n).zfill(len(lo))}{suffix}" for n in range(int(lo), int(hi or lo) + 1)]
     return out

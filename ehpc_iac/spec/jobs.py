@@ -244,6 +244,8 @@ class DeleteJobsRequest(_JobsRequest):
 
 class ListJobsRequest(ClusterRequest):
     Owner: Optional[str] = None
+    # ehpc-iac: only jobs that ran on any of these nodes (host names); the 2.0 JobFilter.Nodes
+    Nodes: Optional[list[str]] = None
     State: Literal["all", "Running", "Queued", "Finished", "Failed", "Stopped", "Unknown"] = "all"
     Rerunable: Literal["all", "true", "false"] = "all"
     PageNumber: int = Field(default=1, ge=1, le=100000)

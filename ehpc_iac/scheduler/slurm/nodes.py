@@ -1,7 +1,6 @@
 """Slurm nodes: what the operations need to know from slurmctld, read and changed with Slurm's own commands."""
 from __future__ import annotations
 
-from typing import Optional
 
 from ...errors import SchedulerError
 from ...ssh import SSHNode
