@@ -233,3 +233,13 @@ def test_array_job_takes_its_elements_state(ehpc, cid, sched):
     sched.jobs.clear()
     jobs = ehpc.list_jobs(ClusterId=cid)["Jobs"]["JobInfo"]
     assert [(j["Id"], j["State"]) for j in jobs] == [(a, "Finished")] and base.id == a
+
+
+def test_list_jobs_by_node_reads_the_schedulers_host_lists(ehpc, cid, sched):
+    a, b, c = (submit(ehpc, cid) for _ in range(3))
+    sched.jobs[a].node_list, sched.jobs[b].node_list = "compute[0-1]", "compute1"
+
+    def ids(nodes):
+        return sorted(j["Id"] for j in ehpc.list_jobs(ClusterId=cid, Nodes=nodes)["Jobs"]["JobInfo"])
+    assert ids(["compute0"]) == [a] and ids(["compute1"]) == [a, b] and ids(["compute7"]) == []
+    assert len(ehpc.list_jobs(ClusterId=cid)["Jobs"]["JobInfo"]) == 3 and c

@@ -118,3 +118,12 @@ def test_log_reads_as_owner_from_offset():
     ssh = FakeSSH([CommandResult(0, "abcdef", "")])
     assert SlurmJobs(ssh).log("1", "/home/carol/o", 2, 3, "carol") == "abc"
     assert ssh.calls[0][0] == ["runuser", "-u", "carol", "--", "tail", "-c", "+3", "--", "/home/carol/o"]
+
+
+def test_hostlist_and_time_rendering():
+    from ehpc_iac.scheduler.hostlist import expand_hostlist
+    from ehpc_iac.scheduler.slurm.jobs import slurm_time
+    assert expand_hostlist("compute[0-2,5],login0") == ["compute0", "compute1", "compute2", "compute5", "login0"]
+    assert expand_hostlist("node[08-10]-ib") == ["node08-ib", "node09-ib", "node10-ib"] and expand_hostlist("") == []
+    assert expand_hostlist("a[x]") == ["a[x]"]
+    assert (slurm_time(3600), slurm_time(90), slurm_time(30)) == ("60", "1:30", "0:30")
