@@ -1,5 +1,6 @@
 """End-to-end fixtures: real Docker, real Ansible over SSH, real Slurm and NIS."""
 import subprocess
+import time
 
 import pytest
 
@@ -31,6 +32,17 @@ def labelled(cluster_id: str) -> dict[str, list[str]]:
 def sinfo_states(container: str) -> dict[str, str]:
     out = dexec(container, "sinfo", "-h", "-N", "-o", "%N %T")
     return {line.split()[0]: line.split()[1] for line in out.splitlines() if line.strip()}
+
+
+def wait_state(ehpc, cid, jid, states, timeout=120):
+    """DescribeJob until the job is in one of ``states``; its view."""
+    deadline = time.monotonic() + timeout
+    while True:
+        job = ehpc.describe_job(ClusterId=cid, JobId=jid)["Message"]
+        if job["State"] in states:
+            return job
+        assert time.monotonic() < deadline, f"job {jid} stayed {job['State']} ({job['SchedulerState']})"
+        time.sleep(1)
 
 
 def cluster_with_user(ehpc, spec: dict, user: str, password: str):

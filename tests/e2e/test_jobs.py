@@ -7,7 +7,7 @@ import pytest
 
 from ehpc_iac.errors import EhpcError
 
-from .conftest import cluster_with_user, dexec
+from .conftest import cluster_with_user, dexec, wait_state
 
 SPEC = {"Name": "e2e-jobs", "DeployMode": "Tiny", "EcsOrder": {"Compute": {"Count": 2}}}
 PW = "Carl0s!pass"
@@ -20,16 +20,6 @@ def cluster(ehpc):
 
 def mgr(cid):
     return f"{cid}-manager0"
-
-
-def wait_state(ehpc, cid, jid, states, timeout=90):
-    deadline = time.monotonic() + timeout
-    while True:
-        job = ehpc.describe_job(ClusterId=cid, JobId=jid)["Message"]
-        if job["State"] in states:
-            return job
-        assert time.monotonic() < deadline, f"job {jid} stayed {job['State']} ({job['SchedulerState']})"
-        time.sleep(1)
 
 
 def squeue_count(cid):

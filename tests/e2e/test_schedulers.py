@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from .conftest import cluster_with_user, dexec
+from .conftest import cluster_with_user, dexec, wait_state
 
 PW = "Sch3d!pass"
 # the command that prints the host name of every node of a multi-node job (once per node)
@@ -40,16 +40,6 @@ def home_file(cid, path):
 
 def submit(ehpc, cid, command, **kw):
     return ehpc.submit_job(ClusterId=cid, RunasUser="sam", CommandLine=command, **kw)["JobId"]
-
-
-def wait_state(ehpc, cid, jid, states, timeout=120):
-    deadline = time.monotonic() + timeout
-    while True:
-        job = ehpc.describe_job(ClusterId=cid, JobId=jid)["Message"]
-        if job["State"] in states:
-            return job
-        assert time.monotonic() < deadline, f"job {jid} stayed {job['State']} ({job['SchedulerState']})"
-        time.sleep(1)
 
 
 def wait_for(predicate, what, timeout=120):
