@@ -8,6 +8,7 @@ from .base import GROUP_IDS, AccountBackend, PlayRunner, UserEntry
 # AccountType -> "module:class" of its back end (imported on first use)
 BACKENDS: dict[str, str] = {
     "nis": "ehpc_iac.accounts.nis:NisAccounts",
+    "ldap": "ehpc_iac.accounts.ldap:LdapAccounts",
 }
 
 

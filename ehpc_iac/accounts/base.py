@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Optional, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Sequence
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..plan import ClusterPlan
@@ -47,3 +48,9 @@ class AccountBackend(ABC):
     def read_only_reason(self, plan: "ClusterPlan") -> Optional[str]:
         """Why users of this cluster cannot be changed by ehpc-iac, or None when they can."""
         return None
+
+    def config_vars(self, plan: "ClusterPlan", store: Path, secrets: Mapping[str, str]) -> dict[str, Any]:
+        """Extra variables for every play of the cluster (the service's own settings). ``store`` is a
+        directory of the cluster's state (0700) for what the back end keeps (keys, certificates);
+        ``secrets`` are the cluster's account secrets (``ClusterSpec.account_secrets``), decrypted."""
+        return {}

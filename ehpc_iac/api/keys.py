@@ -8,7 +8,6 @@ computing them again with the secret.
 """
 from __future__ import annotations
 
-import os
 import secrets
 import sqlite3
 import string
@@ -20,6 +19,7 @@ from typing import Optional
 from cryptography.fernet import Fernet, InvalidToken
 
 from ..errors import AccessKeyInactive, AccessKeyNotFound, ObjectNotFound, SignatureNonceUsed, UnknownError
+from ..masterkey import master_key
 from ..sqlite_local import ApiDb
 
 SCHEMA = """
@@ -53,15 +53,7 @@ class AccessKeyStore:
         self._touched: dict[str, float] = {}
 
     def _master_key(self) -> bytes:
-        env = os.environ.get("EHPC_IAC_MASTER_KEY")
-        if env:
-            return env.encode()
-        path = self._db.dir / "master.key"
-        if not path.exists():
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as f:
-                f.write(Fernet.generate_key())
-        return path.read_bytes().strip()
+        return master_key(self._db.dir.parent)
 
     def create(self, description: str = "") -> dict[str, str]:
         """A new enabled key; the only time its secret is returned."""

@@ -36,6 +36,9 @@ from .group import cli
 @click.option("--application", "apps", multiple=True, help="Application tag (repeatable).")
 @click.option("--post-install-script", "scripts", multiple=True, help="Script path or URL (repeatable).")
 @click.option("--password-stdin", is_flag=True, help="Read the root password from standard input.")
+@click.option("--ldap-bind-password-file", "ldap_bind_password_file", type=click.File("r"),
+              help="AccountType ldap joining a directory (OpenldapPar): read OpenldapPar.BindDn's password "
+                   "from this file ('-' for standard input).")
 @click.option("--engine", "Engine", type=click.Choice(["docker", "pulumi", "hosts"]), help="Engine that makes the machines.")
 @click.option("--dryrun", "DryRun", is_flag=True, default=None,
               help="Validate and show the nodes that would be made; create nothing.")
@@ -43,7 +46,8 @@ from .group import cli
               help="Return at once with the cluster and task ids; follow with `ehpc-iac wait`.")
 @output_option
 @click.pass_context
-def create_cluster(ctx, spec_file, cli_input_json, apps, scripts, password_stdin, output, **flags):
+def create_cluster(ctx, spec_file, cli_input_json, apps, scripts, password_stdin, ldap_bind_password_file, output,
+                   **flags):
     """CreateCluster: make the machines, configure Slurm, NIS and /home; wait until running."""
     req = read_request_file(spec_file) if spec_file else {}
     req.update(_request(cli_input_json, {}))
@@ -57,6 +61,8 @@ def create_cluster(ctx, spec_file, cli_input_json, apps, scripts, password_stdin
         req["PostInstallScript"] = [{"Url": s, "Args": ""} for s in scripts]
     if password_stdin:
         req["Password"] = sys.stdin.readline().rstrip("\n")
+    if ldap_bind_password_file is not None:
+        _set_dotted(req, "OpenldapPar.BindPassword", ldap_bind_password_file.readline().rstrip("\n"))
     _run(ctx, "create_cluster", req, output, long=True)
 
 

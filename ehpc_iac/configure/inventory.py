@@ -47,7 +47,9 @@ def build_extravars(plan: ClusterPlan, nodes: Mapping[str, NodeOutput], *,
                     authorized_keys: tuple[str, ...] = (),
                     users: tuple[dict, ...] = (),
                     shared_storage: Optional[dict] = None,
-                    manage_etc_hosts: bool = False) -> dict[str, Any]:
+                    manage_etc_hosts: bool = False,
+                    account_vars: Optional[Mapping[str, Any]] = None) -> dict[str, Any]:
+    """``account_vars``: the account back end's own variables (``AccountBackend.config_vars``)."""
     home = next(v for v in plan.volumes if v.purpose == "home")
     storage = shared_storage or {"mode": "docker"}
     return {
@@ -67,4 +69,5 @@ def build_extravars(plan: ClusterPlan, nodes: Mapping[str, NodeOutput], *,
         "ehpc_applications": list(plan.applications),
         "ehpc_shared_storage": {**storage, "local_dir": home.mount_path},
         "ehpc_manage_etc_hosts": manage_etc_hosts,
+        **(account_vars or {}),
     }

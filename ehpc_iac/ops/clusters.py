@@ -75,6 +75,8 @@ class ClusterOps(Area):
             self.core.state.insert_cluster(rec)
             if hosts is not None:
                 engine.adopt_access(self.core.home, self.core.state.cluster_dir(cluster_id) / "ssh")
+            if spec.account_secrets():
+                self.core.account_secrets.put(cluster_id, spec.account_secrets())
             if authorized:
                 d = self.core.state.cluster_dir(cluster_id)
                 d.mkdir(parents=True, exist_ok=True)

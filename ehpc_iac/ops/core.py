@@ -23,6 +23,7 @@ from ..ssh import SSHNode, SSHPool
 from .jobs_state import JobStore
 from .lock import ClusterLock, is_locked, lock_holder
 from .nodes_state import NodeStateStore
+from .secrets import AccountSecrets
 from .state import ClusterRecord, StateStore, default_home
 
 M = TypeVar("M", bound=BaseModel)
@@ -240,6 +241,10 @@ class OpsCore:
         return self._jobs_store
 
     @property
+    def account_secrets(self) -> AccountSecrets:
+        return AccountSecrets(self.home)
+
+    @property
     def node_state(self) -> NodeStateStore:
         if getattr(self, "_node_state", None) is None or self._node_state.state is not self.state:
             self._node_state = NodeStateStore(self.state)
@@ -269,10 +274,12 @@ class OpsCore:
         keys_file = self.state.cluster_dir(rec.id) / "authorized_keys"
         keys = tuple(k for k in keys_file.read_text().splitlines() if k.strip()) if keys_file.exists() else ()
         users = self.users_of(rec.id) if users is None else users
+        account_vars = self.accounts(rec).config_vars(rec.plan, self.state.cluster_dir(rec.id) / "accounts",
+                                                      self.account_secrets.get(rec.id))
         return self.configurator.configure(
             rec.plan, nodes, self.access(rec.id), log_dir=self.log_dir(rec.id), limit=limit, progress=step,
             playbook=playbook, root_password_hash=rec.root_password_hash or None, authorized_keys=keys,
-            users=tuple(u.as_vars() for u in users))
+            users=tuple(u.as_vars() for u in users), account_vars=account_vars)
 
     def wait_operation(self, cluster_id: str, task_id: str, progress: Progress = no_progress,
                        timeout: float = 3600, poll: float = 0.3) -> dict[str, Any]:

@@ -77,6 +77,8 @@ class ClusterPlan:
     post_install: tuple[dict, ...] = ()
     applications: tuple[str, ...] = ()
     labels: dict[str, str] = field(default_factory=dict)
+    # the account service's settings, no secrets (ldap joining a directory: uri, base_dn, bind_dn, ca_cert)
+    account_options: dict[str, str] = field(default_factory=dict)
 
     # --- lookups -------------------------------------------------------
     def node(self, hostname: str) -> NodePlan:

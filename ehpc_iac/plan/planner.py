@@ -119,6 +119,7 @@ def plan_cluster(spec: ClusterSpec, cluster_id: str,
         post_install=tuple({"url": p.Url, "args": p.Args} for p in spec.PostInstallScript),
         applications=tuple(packages),
         labels={"ehpc.cluster-id": cluster_id, "ehpc.cluster-name": spec.Name},
+        account_options=spec.OpenldapPar.plan_options() if spec.OpenldapPar else {},
     )
 
 

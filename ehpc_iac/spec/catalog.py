@@ -65,5 +65,5 @@ APPLICATIONS: dict[str, list[str]] = {
 SCHEDULERS_SUPPORTED = ("slurm",)
 # Known to E-HPC, not implemented here yet: refused with a clear message.
 SCHEDULERS_PLANNED = ("pbs", "pbs19", "opengridscheduler", "deadline", "lsf", "slurm19", "slurm20", "custom")
-ACCOUNT_TYPES_SUPPORTED = ("nis",)
-ACCOUNT_TYPES_PLANNED = ("ldap",)
+ACCOUNT_TYPES_SUPPORTED = ("nis", "ldap")
+ACCOUNT_TYPES_PLANNED = ()

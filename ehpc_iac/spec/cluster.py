@@ -17,6 +17,7 @@ from .catalog import (ACCOUNT_TYPES_PLANNED, ACCOUNT_TYPES_SUPPORTED, APPLICATIO
                       DEFAULT_INSTANCE_TYPE, DEFAULT_OS_TAG, OS_TAGS,
                       check_instance_type,
                       SCHEDULERS_PLANNED, SCHEDULERS_SUPPORTED)
+from .ldap import OpenldapPar as OpenldapParSpec
 
 NAME_RE = re.compile(r"^[A-Za-z\u4e00-\u9fa5][A-Za-z0-9\u4e00-\u9fa5_.:-]{1,63}$")
 QUEUE_RE = re.compile(r"^[a-z][a-z0-9_]{0,14}$")
@@ -138,6 +139,7 @@ class ClusterSpec(Strict):
     PostInstallScript: list[PostInstallScriptSpec] = Field(default_factory=list, max_length=16)
     JobQueue: str = "comp"
     Password: Optional[SecretStr] = None
+    OpenldapPar: Optional[OpenldapParSpec] = None      # AccountType ldap: join this directory (spec/ldap.py)
     KeyPairName: Optional[str] = Field(default=None, pattern=r"^[A-Za-z][A-Za-z0-9_.-]{1,127}$")
     ClientToken: Optional[str] = Field(default=None, max_length=64, pattern=r"^[\x21-\x7e]+$")
     EhpcVersion: Optional[str] = None
@@ -222,6 +224,9 @@ class ClusterSpec(Strict):
             order.Compute.Count = min_compute if self.DeployMode == "OneBox" else 1
         if not min_compute <= order.Compute.Count <= MAX_COMPUTE:
             raise _field_error("EcsOrder.Compute.Count", f"must be between {min_compute} and {MAX_COMPUTE}")
+        if self.OpenldapPar is not None and self.AccountType != "ldap":
+            raise _field_error("OpenldapPar", f"joins an LDAP directory: only with AccountType ldap, "
+                                              f"not {self.AccountType}")
         if self.Password is not None and self.KeyPairName:
             raise _field_error("KeyPairName", "give either Password or KeyPairName, not both")
         locals_ = [v.LocalDirectory for v in self.AdditionalVolumes]
@@ -233,7 +238,12 @@ class ClusterSpec(Strict):
 
     def public_dict(self) -> dict:
         """The spec without secrets, for state and responses."""
-        return self.model_dump(mode="json", exclude={"Password"}, exclude_none=True)
+        return self.model_dump(mode="json", exclude={"Password": True, "OpenldapPar": {"BindPassword"}},
+                               exclude_none=True)
+
+    def account_secrets(self) -> dict[str, str]:
+        """Secrets of the account service (kept encrypted by the caller), by name."""
+        return self.OpenldapPar.secrets() if self.OpenldapPar else {}
 
 
 def _supported(kind: str, v: str, supported: tuple[str, ...], planned: tuple[str, ...]) -> str:

@@ -38,7 +38,7 @@ def test_bad_values_name_their_field():
     bad("Name", Name="1starts-with-digit")
     bad("SchedulerType", SchedulerType="pbs")
     bad("SchedulerType", SchedulerType="nonsense")
-    bad("AccountType", AccountType="ldap")
+    bad("AccountType", AccountType="ad")
     bad("OsTag", OsTag="CentOS_7.2_64")
     bad("EcsOrder.Compute.InstanceType", EcsOrder={"Compute": {"InstanceType": "ecs.huge"}})
     bad("EcsOrder.Login.Count", DeployMode="Tiny", EcsOrder={"Login": {"Count": 1}})
