@@ -8,8 +8,9 @@ with warnings.catch_warnings():
     import crypt  # Python 3.11/3.12: deprecated but present; glibc does the hashing
 
 
-def sha512_crypt(password: str) -> str:
-    return crypt.crypt(password, crypt.mksalt(crypt.METHOD_SHA512))
+def sha512_crypt(password: str, salt: str | None = None) -> str:
+    """``salt``: a given ``$6$...`` salt (for a hash that must be the same on every run), else a random one."""
+    return crypt.crypt(password, salt or crypt.mksalt(crypt.METHOD_SHA512))
 
 
 def verify(password: str, hashed: str) -> bool:

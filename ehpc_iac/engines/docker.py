@@ -253,19 +253,7 @@ class DockerEngine(Engine):
                 fut.result()
 
     def wait_ssh(self, nodes, progress: Progress = no_progress, timeout: float = SSH_WAIT_S) -> None:
-        """Wait until every node's sshd answers with its banner."""
-        pending = {n.hostname: n for n in nodes}
-        deadline = time.monotonic() + timeout
-        while pending:
-            for host, n in list(pending.items()):
-                if _ssh_banner(n.address, n.port):
-                    del pending[host]
-            if not pending:
-                break
-            if time.monotonic() > deadline:
-                raise EngineError(f"SSH did not come up on: {', '.join(sorted(pending))}")
-            time.sleep(0.2)
-        progress("all nodes answer on SSH")
+        wait_ssh(nodes, progress, timeout)
 
     # --- inspection -------------------------------------------------------------
     def inspect(self, plan: ClusterPlan) -> dict[str, NodeOutput]:
@@ -370,6 +358,22 @@ def _assign_ips(subnet: ipaddress.IPv4Network, plan: ClusterPlan,
         ip = current.get(node.hostname)
         out[node.hostname] = ip if ip else next(free)
     return out
+
+
+def wait_ssh(nodes, progress: Progress = no_progress, timeout: float = SSH_WAIT_S) -> None:
+    """Wait until every node's sshd answers with its banner (EngineError naming the silent ones)."""
+    pending = {n.hostname: n for n in nodes}
+    deadline = time.monotonic() + timeout
+    while pending:
+        for host, n in list(pending.items()):
+            if _ssh_banner(n.address, n.port):
+                del pending[host]
+        if not pending:
+            break
+        if time.monotonic() > deadline:
+            raise EngineError(f"SSH did not come up on: {', '.join(sorted(pending))}")
+        time.sleep(0.2)
+    progress("all nodes answer on SSH")
 
 
 def _ssh_banner(address: str | None, port: int) -> bool:

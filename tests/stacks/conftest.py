@@ -29,6 +29,7 @@ from ehpc_iac.plan import plan_cluster  # noqa: E402
 from ehpc_iac.spec import load_cluster_spec  # noqa: E402
 
 CLUSTER_ID = "ehpc-lo-abcdefghij"
+CONFIGURATION = "pulumi-python:dynamic/ehpc:Configuration"
 MODES = [("Standard", False), ("Standard", True), ("Simple", False), ("Simple", True),
          ("Tiny", False), ("Tiny", True), ("OneBox", False), ("OneBox", True)]
 
@@ -36,6 +37,7 @@ MODES = [("Standard", False), ("Standard", True), ("Simple", False), ("Simple", 
 class RecordingMocks(pulumi.runtime.Mocks):
     def __init__(self):
         self.resources: list[dict] = []
+        self.states: dict[str, dict] = {}      # name -> the state (outputs) the mock returned
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
         self.resources.append({"type": args.typ, "name": args.name, "inputs": dict(args.inputs)})
@@ -45,6 +47,16 @@ class RecordingMocks(pulumi.runtime.Mocks):
             state.update(privateIp=f"10.60.1.{n}", publicIp=f"47.0.0.{n}")
         if args.typ == "alicloud:nas/mountTarget:MountTarget":
             state["mountTargetDomain"] = "abc123-xyz.cn-hangzhou.nas.aliyuncs.com"
+        if args.typ == CONFIGURATION:
+            # what the provider's create returns, without running anything on machines
+            from ehpc_iac.pulumi.model import assign_uids
+            from ehpc_iac.pulumi.provider import _outputs, _plain
+            plain = _plain(state)
+            uids = assign_uids([u["name"] for u in plain.get("users") or ()], {})
+            state = {**_outputs(plain, uids), "__provider": state["__provider"]}
+            self.states[args.name] = state
+            return state["cluster_id"], state
+        self.states[args.name] = state
         return f"{args.name}-id", state
 
     def call(self, args: pulumi.runtime.MockCallArgs):
@@ -81,3 +93,17 @@ def wait_all(resources, check):
     """An Output that runs ``check()`` once every given resource has registered (its id comes from
     the mock's new_resource; a urn can resolve before that call)."""
     return pulumi.Output.all(*[r.id for r in resources]).apply(lambda _: check())
+
+
+@pytest.fixture
+def project_mocks(request, tmp_path, monkeypatch):
+    """Mocks for a program run as a project with stack config: ``request.param`` = (project, config)."""
+    project, config = request.param
+    monkeypatch.setenv("EHPC_IAC_HOME", str(tmp_path))      # the cluster's key and logs
+    pulumi.runtime.settings.ROOT.set(None)
+    m = RecordingMocks()
+    pulumi.runtime.set_mocks(m, project=project, stack="dev", preview=False)
+    pulumi.runtime.set_all_config({f"{project}:{k}": v for k, v in config.items()})
+    yield m
+    pulumi.runtime.set_all_config({})
+    pulumi.runtime.settings.ROOT.set(None)
