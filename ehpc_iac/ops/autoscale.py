@@ -55,7 +55,9 @@ class AutoScaleOps(Area):
         self.store.save_config(rec.id, merged)
         on = [q["QueueName"] for q in merged["Queues"] if q.get("EnableAutoGrow") or q.get("EnableAutoShrink")]
         summary = (f"auto scaling: grow {'on' if full.EnableAutoGrow else 'off'}, shrink "
-                   f"{'on' if full.EnableAutoShrink else 'off'}" + (f"; queues with their own: {', '.join(on)}" if on else ""))
+                   f"{'on' if full.EnableAutoShrink else 'off'}")
+        if on:
+            summary += f"; queues with their own: {', '.join(on)}"
         self.core.state.add_log(rec.id, new_request_id(), "SetAutoScaleConfig", "info", summary)
         return {"RequestId": new_request_id()}
 
@@ -71,7 +73,8 @@ class AutoScaleOps(Area):
             raise InvalidParams("ImageId", "the nodes of a cluster share its image; leave ImageId empty")
         for i, q in enumerate(req.Queues, start=1):
             if q.QueueImageId and q.QueueImageId != image:
-                raise InvalidParams(f"Queues.{i}.QueueImageId", "the nodes of a cluster share its image; leave it empty")
+                raise InvalidParams(f"Queues.{i}.QueueImageId",
+                                    "the nodes of a cluster share its image; leave it empty")
         known = {n.hostname for n in rec.plan.nodes} | {n.instance_id for n in rec.plan.nodes}
         unknown = [x for x in req.exclude_nodes if x not in known]
         if unknown:

@@ -51,7 +51,9 @@ class ScalePolicy:
         queues = {}
         for name in queue_names:
             q = per_queue.get(name, {})
-            pick = (lambda key, default: default if q.get(key) is None else q[key])
+
+            def pick(key: str, default: Any, q: dict = q) -> Any:
+                return default if q.get(key) is None else q[key]
             queues[name] = QueuePolicy(
                 name=name, grow=bool(pick("EnableAutoGrow", cfg["EnableAutoGrow"])),
                 shrink=bool(pick("EnableAutoShrink", cfg["EnableAutoShrink"])),

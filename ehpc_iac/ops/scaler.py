@@ -40,7 +40,7 @@ from datetime import datetime, timezone
 from typing import Any, Optional
 
 from ..errors import ConflictOpt, EhpcError
-from ..scheduler import NODE_BAD_STATES, PendingJob
+from ..scheduler import PendingJob
 from ..spec.catalog import INSTANCE_TYPES
 from .autoscale_policy import ScalePolicy, fits, grow_count, nodes_needed, removable
 from .autoscale_state import AutoScaleStore
@@ -316,7 +316,8 @@ class Scaler:
     def _act(self, rec: ClusterRecord, mem: ClusterMemory, rid: str, kind: str, call) -> Optional[dict]:
         """Run an AddNodes/DeleteNodes; a person's operation in the way means: retry on the next tick."""
         try:
-            return call()
+            with self.ehpc.as_scaler():
+                return call()
         except ConflictOpt:
             mem.next_grow = mem.next_shrink = 0.0
             log.debug("cluster %s: %s waits for another operation", rec.id, kind)

@@ -28,5 +28,5 @@ def get_scheduler(scheduler_type: str) -> SchedulerBackend:
 
 
 __all__ = ["ACTIVE_STATES", "AFTER_ANY", "AFTER_OK", "ARRAY_INDEX_VAR", "BACKENDS", "FAILED", "FINISHED",
-           "JOB_STATES", "JobInfo", "JobRequest", "JobScheduler", "NODE_BAD_STATES", "NodeScheduler", "PendingJob", "QUEUED",
-           "RUNNING", "STOPPED", "SchedulerBackend", "UNKNOWN", "get_scheduler", "scheduler_types"]
+           "JOB_STATES", "JobInfo", "JobRequest", "JobScheduler", "NODE_BAD_STATES", "NodeScheduler", "PendingJob",
+           "QUEUED", "RUNNING", "STOPPED", "SchedulerBackend", "UNKNOWN", "get_scheduler", "scheduler_types"]

@@ -274,3 +274,45 @@ def test_one_scaler_per_state_directory(ehpc):
     assert not Scaler(ehpc, holder="c").run_once()
     store.release_lease("b")
     assert Scaler(ehpc, holder="c").run_once()
+
+
+def test_scalers_in_threads_one_acts_and_the_lease_is_released(ehpc, cid, demand):
+    import time
+    enable(ehpc, cid)
+    demand.pending = [PendingJob("1", "burst")]
+    first = Scaler(ehpc, tick_s=0.05, lease_ttl=3, holder="first").start()
+    deadline = time.monotonic() + 10
+    while not queue_nodes(ehpc, cid):
+        assert time.monotonic() < deadline, "the scaler thread added no node"
+        time.sleep(0.05)
+    second = Scaler(ehpc, tick_s=0.05, lease_ttl=3, holder="second").start()
+    time.sleep(0.5)
+    store = AutoScaleStore(ehpc.state)
+    assert store.lease_holder() == "first" and not second._leased.is_set()
+    first.stop()
+    assert store.lease_holder() in (None, "second")      # released at once: the other one takes over
+    deadline = time.monotonic() + 10
+    while not second._leased.is_set():
+        assert time.monotonic() < deadline, "the second scaler never took the lease"
+        time.sleep(0.05)
+    second.stop()
+    assert store.lease_holder() is None
+
+
+def test_a_person_waits_for_the_scalers_step_instead_of_conflict(ehpc, cid, demand):
+    import threading
+    import time
+    from ehpc_iac.errors import ConflictOpt
+    held = ClusterLock(ehpc.home / "locks", cid, "AddNodes [autoscale]").acquire()
+    threading.Timer(0.6, held.release).start()
+    t0 = time.monotonic()
+    ehpc.add_nodes(ClusterId=cid, Count=1, JobQueue="burst")          # waits, then runs
+    assert time.monotonic() - t0 >= 0.5 and queue_nodes(ehpc, cid) == ["compute1"]
+    person = ClusterLock(ehpc.home / "locks", cid, "AddUsers").acquire()
+    try:
+        with ehpc.as_scaler(), pytest.raises(ConflictOpt):               # the scaler never waits
+            ehpc.add_nodes(ClusterId=cid, Count=1, JobQueue="burst", CreateMode="autoscale")
+        with pytest.raises(ConflictOpt):                                 # nor does a person for a person
+            ehpc.add_nodes(ClusterId=cid, Count=1, JobQueue="burst")
+    finally:
+        person.release()
