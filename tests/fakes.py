@@ -122,13 +122,17 @@ class FakeSlurmNodes:
         self.deleted += nodes
 
 
-@pytest.fixture
-def slurm(ehpc, monkeypatch):
+def use_node_scheduler(ehpc, monkeypatch, s):
+    """Node commands of every cluster go to ``s`` (drain polls fast)."""
     import ehpc_iac.ops.nodes as nodes_mod
-    s = FakeSlurmNodes()
     monkeypatch.setattr(type(ehpc), "_node_scheduler", lambda self, rec, nodes=None: s)
     monkeypatch.setattr(nodes_mod, "DRAIN_POLL_S", 0.01)
     return s
+
+
+@pytest.fixture
+def slurm(ehpc, monkeypatch):
+    return use_node_scheduler(ehpc, monkeypatch, FakeSlurmNodes())
 
 
 @contextmanager

@@ -30,6 +30,7 @@ IMPLEMENTED = (
     "ListClusterLogs",
     "SubmitJob", "ListJobs", "DescribeJob", "GetJobLog", "StopJobs", "RerunJobs", "DeleteJobs",
     "CreateJobTemplate", "EditJobTemplate", "ListJobTemplates", "DeleteJobTemplates",
+    "SetAutoScaleConfig", "GetAutoScaleConfig", "DescribeAutoScaleConfig",
 )
 # Actions ehpc-iac adds under the same version: E-HPC 2.0's CreateJob (seed 001), DAG jobs
 # (seed 002), submitting from a template, and installing the NFS client on one node.

@@ -12,13 +12,17 @@ from typing import Any
 
 from ..errors import InvalidParams
 from ..ops import Ehpc
+from ..spec import parse
+from ..spec.autoscale import SetAutoScaleConfigRequest
 from ..spec.catalog import APPLICATIONS
 from .v2024_common import ANY, Args, Out, all_pages, compact, page, sliced
 
 CLUSTER_STATUS = {"init": "initing"}      # 2018 -> 2.0 where they differ
 CATEGORY, MODE = "Standard", "Integrated"
 
-NO_AUTOSCALE = "auto scaling is not available in ehpc-iac: add and remove nodes with CreateNodes and DeleteNodes"
+# 2.0 queue scaling fields -> SetAutoScaleConfig's Queues.N fields (set once the cluster record exists)
+QUEUE_SCALING = {"EnableScaleOut": "EnableAutoGrow", "EnableScaleIn": "EnableAutoShrink", "MinCount": "MinNodesInQueue",
+                 "MaxCount": "MaxNodesInQueue", "MaxCountPerCycle": "MaxNodesPerCycle"}
 # Options of a node template (Manager.ManagerNode, Queues.N.ComputeNodes.N, CreateNodes' ComputeNode)
 # besides InstanceType and ImageId: accepted when they change nothing, refused when they would.
 NODE_TEMPLATE_RULES: dict[str, tuple[Any, str]] = {
@@ -29,7 +33,6 @@ NODE_TEMPLATE_RULES: dict[str, tuple[Any, str]] = {
     "AutoRenewPeriod": (ANY, ""), "Duration": (ANY, ""), "EnableHT": (ANY, ""), "SystemDisk": (ANY, ""),
 }
 QUEUE_RULES: dict[str, tuple[Any, str]] = {
-    "EnableScaleIn": (("false",), NO_AUTOSCALE), "EnableScaleOut": (("false",), NO_AUTOSCALE),
     "HostnamePrefix": ((), "the first compute nodes are named compute0, compute1 ...; CreateNodes takes a "
                            "HostnamePrefix"),
     "HostnameSuffix": ((), "the first compute nodes are named compute0, compute1 ...; CreateNodes takes a "
@@ -38,8 +41,7 @@ QUEUE_RULES: dict[str, tuple[Any, str]] = {
     "RamRole": ((), "nodes have no cloud RAM role"),
     "ReservedNodePoolId": ((), "reserved node pools are not available"),
     "KeepAliveNodes": ((), "node deletion protection is not available"),
-    "MinCount": (ANY, ""), "MaxCount": (ANY, ""), "MaxCountPerCycle": (ANY, ""), "AllocationStrategy": (ANY, ""),
-    "VSwitchIds": (ANY, ""),
+    "AllocationStrategy": (ANY, ""), "VSwitchIds": (ANY, ""),
 }
 CLUSTER_RULES: dict[str, tuple[Any, str]] = {
     "ClusterCategory": ((CATEGORY,), "ehpc-iac makes Standard clusters; Serverless clusters are not available"),
@@ -88,10 +90,13 @@ def _manager(m: Args, out: Out) -> None:
     m.done()
 
 
-def _queues(queues: list[Args], out: Out) -> None:
+def _queues(queues: list[Args], out: Out) -> dict[str, Any]:
+    """The queue into CreateCluster's parameters; returns its scaling settings (SetAutoScaleConfig), if any."""
     if len(queues) > 1:
         raise InvalidParams(queues[1].prefix, "ehpc-iac creates a cluster with one queue")
+    scaling: dict[str, Any] = {}
     for q in queues:
+        scaling = _queue_scaling(q)
         out.set("JobQueue", q.take("QueueName"), q.field("QueueName"))
         out.set("EcsOrder.Compute.Count", q.take("InitialCount"), q.field("InitialCount"))
         nodes = q.objs("ComputeNodes")
@@ -101,6 +106,22 @@ def _queues(queues: list[Args], out: Out) -> None:
             _image(out, node_template(t, out, "EcsOrder.Compute.InstanceType"), t.field("ImageId"))
         q.policy(QUEUE_RULES)
         q.done()
+    return scaling
+
+
+def _queue_scaling(q: Args) -> dict[str, Any]:
+    """EnableScaleOut/In, MinCount, MaxCount, MaxCountPerCycle, checked now (before anything is made)."""
+    fields = {name: q.take(name) for name in QUEUE_SCALING}
+    given = {QUEUE_SCALING[k]: v for k, v in fields.items() if v is not None}
+    if not given:
+        return {}
+    entry = {"QueueName": q.data.get("QueueName") or "comp", **given}
+    try:
+        parse(SetAutoScaleConfigRequest, {"ClusterId": "ehpc-lo-0000000000", "Queues": [entry]})
+    except InvalidParams as exc:
+        back = {f"Queues.1.{v}": q.field(k) for k, v in QUEUE_SCALING.items()}
+        raise InvalidParams(back.get(exc.field or "", q.prefix), exc.reason) from None
+    return entry
 
 
 def _storages(storages: list[Args], out: Out) -> None:
@@ -181,7 +202,7 @@ def create_cluster(ehpc: Ehpc, params: dict[str, Any]) -> dict[str, Any]:
     out.set("PostInstallScript.1.Args", script_args if script else None, custom.field("Args"))
     custom.done()
     _manager(a.obj("Manager"), out)
-    _queues(a.objs("Queues"), out)
+    scaling = _queues(a.objs("Queues"), out)
     _storages(a.objs("SharedStorages"), out)
     _packages(a.objs("AdditionalPackages"), out)
     addons = a.objs("Addons")
@@ -192,6 +213,9 @@ def create_cluster(ehpc: Ehpc, params: dict[str, Any]) -> dict[str, Any]:
     a.done()
     with out.errors_named():
         r = ehpc.create_cluster(out.params)
+    if str(scaling.get("EnableAutoGrow")).lower() == "true" or str(scaling.get("EnableAutoShrink")).lower() == "true":
+        # the settings the scaler acts on once the cluster runs (without either, MaxCount & co. mean nothing)
+        ehpc.set_auto_scale_config({"ClusterId": r["ClusterId"], "Queues": [scaling]})
     return {"RequestId": r["RequestId"], "ClusterId": r["ClusterId"], "TaskId": r["TaskId"], "Success": True}
 
 

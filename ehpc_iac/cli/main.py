@@ -20,6 +20,7 @@ from . import ops_verbs_jobs  # noqa: F401  submit-job, create-job, list-jobs, *
 from . import ops_verbs_templates  # noqa: F401  *-job-template(s), submit-job-from-template
 from . import ops_verbs_dag  # noqa: F401  create-dag-job, describe-dag-job, list-dag-jobs, stop-dag-job
 from . import ops_verbs_api  # noqa: F401  serve, access-key create|list|disable|enable|delete
+from . import ops_verbs_autoscale  # noqa: F401  *-auto-scale-config, autoscale (the scaler)
 from .group import cli
 
 __all__ = ["cli", "main"]

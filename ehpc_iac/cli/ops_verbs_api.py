@@ -36,8 +36,10 @@ def _keys(ctx: click.Context):
               help="Worker threads for operations (requests never run them on the event loop).")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
+@click.option("--autoscale/--no-autoscale", default=True, show_default=True,
+              help="Run the auto scaler (SetAutoScaleConfig) in the server, as `ehpc-iac autoscale` would.")
 @click.pass_context
-def serve(ctx, host, port, tls_cert, tls_key, tenants_file, threads, log_level):
+def serve(ctx, host, port, tls_cert, tls_key, tenants_file, threads, log_level, autoscale):
     """Serve the E-HPC RPC API (2018-04-12 and 2024-07-30, for Alibaba Cloud's SDKs) and the REST
     job API (/api/jobs, OpenAPI at /api/openapi.json). Requests are signed with access keys
     from `ehpc-iac access-key create`."""
@@ -51,7 +53,15 @@ def serve(ctx, host, port, tls_cert, tls_key, tenants_file, threads, log_level):
         if not api.keys.list():
             click.echo("no access key yet: every request will be refused; run `ehpc-iac access-key create`",
                        err=True)
-        run_server(api, host, port, certfile=tls_cert, keyfile=tls_key, log_level=log_level)
+        scaler = None
+        if autoscale:
+            from ..ops.scaler import Scaler
+            scaler = Scaler(api.ehpc).start()   # stopped with the server
+        try:
+            run_server(api, host, port, certfile=tls_cert, keyfile=tls_key, log_level=log_level)
+        finally:
+            if scaler:
+                scaler.stop()
     except EhpcError as exc:
         _fail(exc)
 

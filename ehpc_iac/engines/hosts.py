@@ -91,6 +91,7 @@ Runner = Callable[[HostEntry, Path, float], str]
 class HostsEngine(Engine):
     name = "hosts"
     powers_machines = False   # StopCluster/StartCluster refuse up front (InvalidOpt), the cluster unchanged
+    makes_machines = False    # auto scaling is refused (SetAutoScaleConfig: InvalidOpt): no new machines
 
     def __init__(self, runner: Optional[Runner] = None, timeout: float = 10,
                  tcp_probe: Optional[Callable[[HostEntry, float], bool]] = None):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from .autoscale import AutoScaleOps
 from .clusters import ClusterOps
 from .commands import CommandOps, ssh_shell
 from .core import STATUSES, OpsCore, new_request_id
@@ -46,6 +47,7 @@ AREAS: dict[str, tuple[type, tuple[str, ...]]] = {
                               "list_invocation_results")),
     "volumes": (VolumeOps, ("get_cluster_volumes", "describe_nfs_client_status", "install_nfs_client")),
     "logs": (LogOps, ("list_cluster_logs",)),
+    "autoscale": (AutoScaleOps, ("set_auto_scale_config", "get_auto_scale_config", "describe_auto_scale_config")),
 }
 ACTIONS: dict[str, str] = {action: area for area, (_cls, actions) in AREAS.items() for action in actions}
 

@@ -21,7 +21,7 @@ from ..scheduler import JobScheduler, NodeScheduler, SchedulerBackend, get_sched
 from ..spec import parse
 from ..ssh import SSHNode, SSHPool
 from .jobs_state import JobStore
-from .lock import ClusterLock, is_locked, lock_holder
+from .lock import SCALER_MARK, ClusterLock, is_locked, lock_holder, yields_to
 from .nodes_state import NodeStateStore
 from .secrets import AccountSecrets
 from .state import ClusterRecord, StateStore, default_home
@@ -94,7 +94,7 @@ class OpsCore:
     def _require_status(self, rec: ClusterRecord, operation: str, allowed: tuple[str, ...]) -> None:
         """ConflictOpt while another write runs (it may be about to change the status), else the status check."""
         holder = lock_holder(self.home / "locks", rec.id)
-        if holder:
+        if holder and not yields_to(holder, operation):   # the scaler's step: _begin waits for it
             raise ConflictOpt(rec.id, holder)
         self._check_status(rec, operation, allowed)
 
@@ -117,7 +117,7 @@ class OpsCore:
     def _begin(self, cluster_id: str, operation: str, allowed: tuple[str, ...]) -> tuple[ClusterLock, ClusterRecord]:
         """Take the cluster's lock, then read the cluster: an operation that changes the plan must
         start from the plan as the previous writer left it. Pass the lock on to ``_operation``."""
-        lock = ClusterLock(self.home / "locks", cluster_id, operation).acquire()
+        lock = ClusterLock(self.home / "locks", cluster_id, operation + self._actor_mark()).acquire()
         try:
             rec = self._cluster(cluster_id)
             self._check_status(rec, operation, allowed)
@@ -125,6 +125,20 @@ class OpsCore:
             lock.release()
             raise
         return lock, rec
+
+    @contextmanager
+    def as_scaler(self) -> Iterator[None]:
+        """Operations this thread starts inside the block are the auto scaler's (their lock says so)."""
+        local = self.__dict__.setdefault("_actor", threading.local())
+        local.scaler = True
+        try:
+            yield
+        finally:
+            local.scaler = False
+
+    def _actor_mark(self) -> str:
+        local = self.__dict__.get("_actor")
+        return f" {SCALER_MARK}" if local is not None and getattr(local, "scaler", False) else ""
 
     @contextmanager
     def _recorded(self, rec: ClusterRecord, operation: str, request_id: str, progress: Progress,

@@ -5,16 +5,24 @@ operation name into the file so the ConflictOpt message can say what runs.
 The kernel releases the lock when the holder dies, so a killed process never
 leaves a cluster locked. A lock can be handed to a background thread or a
 forked child (``detach`` closes this process's descriptor without unlocking).
+
+The auto scaler's operations carry ``SCALER_MARK`` in their name: a person's operation that
+finds the lock held by the scaler waits for it (up to ``SCALER_WAIT_S``) instead of getting
+ConflictOpt; the scaler itself never waits (it retries on its next round).
 """
 from __future__ import annotations
 
 import fcntl
 import os
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 from ..errors import ConflictOpt
+
+SCALER_MARK = "[autoscale]"
+SCALER_WAIT_S = 900.0
 
 
 class ClusterLock:
@@ -26,12 +34,18 @@ class ClusterLock:
 
     def acquire(self) -> "ClusterLock":
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or None
-            os.close(fd)
-            raise ConflictOpt(self.cluster_id, holder) from None
+        deadline = time.monotonic() + SCALER_WAIT_S
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or None
+                if yields_to(holder, self.operation) and time.monotonic() < deadline:
+                    time.sleep(0.2)   # the auto scaler's step ends soon: wait rather than fail
+                    continue
+                os.close(fd)
+                raise ConflictOpt(self.cluster_id, holder) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{self.operation} (pid {os.getpid()})".encode(), 0)
         self.fd = fd
@@ -49,6 +63,11 @@ class ClusterLock:
         if self.fd is not None:
             os.close(self.fd)
             self.fd = None
+
+
+def yields_to(holder: str | None, operation: str) -> bool:
+    """Whether ``operation`` waits for the lock's ``holder``: a person's operation waits for the scaler."""
+    return bool(holder) and SCALER_MARK in holder and SCALER_MARK not in operation
 
 
 @contextmanager

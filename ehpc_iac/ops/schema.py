@@ -2,7 +2,8 @@
 
 ``STATE_SCHEMA`` is ``$EHPC_IAC_HOME/state.db`` (created by ``StateStore``): clusters, their
 operation logs and users, nodes in transition, AddNodes tokens, jobs, job templates, DAG jobs,
-shell commands. ``REST_JOBS_SCHEMA`` is the REST job API's table in ``$EHPC_IAC_HOME/api/api.db``,
+shell commands, auto scaling (settings per cluster, nodes being shrunk, the one scaler's lease).
+``REST_JOBS_SCHEMA`` is the REST job API's table in ``$EHPC_IAC_HOME/api/api.db``,
 beside the access keys (api/keys.py). Every statement is idempotent (IF NOT EXISTS).
 """
 
@@ -100,6 +101,13 @@ CREATE TABLE IF NOT EXISTS jobs (
     rerunable INTEGER, submit_time TEXT, state TEXT, raw_state TEXT, node_list TEXT,
     start_time TEXT, end_time TEXT, nodes INTEGER, cores INTEGER, last_modify_time TEXT,
     deleted INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (cluster_id, id));
+CREATE TABLE IF NOT EXISTS autoscale_config (
+    cluster_id TEXT PRIMARY KEY, config_json TEXT NOT NULL, update_time TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS autoscale_shrinking (
+    cluster_id TEXT NOT NULL, hostname TEXT NOT NULL, since TEXT NOT NULL,
+    PRIMARY KEY (cluster_id, hostname));
+CREATE TABLE IF NOT EXISTS autoscale_lease (
+    name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires REAL NOT NULL);
 """
 
 REST_JOBS_SCHEMA = """

@@ -10,7 +10,7 @@ from __future__ import annotations
 from ..registry import load_backend
 from .base import (ACTIVE_STATES, AFTER_ANY, AFTER_OK, ARRAY_INDEX_VAR, FAILED, FINISHED, JOB_STATES,
                    NODE_BAD_STATES, QUEUED, RUNNING, STOPPED, UNKNOWN, JobInfo, JobRequest, JobScheduler,
-                   NodeScheduler, SchedulerBackend)
+                   NodeScheduler, PendingJob, SchedulerBackend)
 
 # SchedulerType -> "module:class" of its back end (imported on first use)
 BACKENDS: dict[str, str] = {
@@ -28,5 +28,5 @@ def get_scheduler(scheduler_type: str) -> SchedulerBackend:
 
 
 __all__ = ["ACTIVE_STATES", "AFTER_ANY", "AFTER_OK", "ARRAY_INDEX_VAR", "BACKENDS", "FAILED", "FINISHED",
-           "JOB_STATES", "JobInfo", "JobRequest", "JobScheduler", "NODE_BAD_STATES", "NodeScheduler", "QUEUED",
-           "RUNNING", "STOPPED", "SchedulerBackend", "UNKNOWN", "get_scheduler", "scheduler_types"]
+           "JOB_STATES", "JobInfo", "JobRequest", "JobScheduler", "NODE_BAD_STATES", "NodeScheduler", "PendingJob",
+           "QUEUED", "RUNNING", "STOPPED", "SchedulerBackend", "UNKNOWN", "get_scheduler", "scheduler_types"]

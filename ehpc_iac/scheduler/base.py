@@ -86,6 +86,16 @@ class JobInfo:
     rerunable: Optional[bool] = None
 
 
+@dataclass
+class PendingJob:
+    """A job (or array element) waiting for nodes: what auto scaling reads (``NodeScheduler.pending_demand``)."""
+    id: str
+    queue: str
+    nodes: int = 1                           # nodes it asks for
+    cpus: int = 1                            # CPUs it asks for, over all its nodes
+    reason: str = ""                         # the scheduler's own word for why it waits
+
+
 class JobScheduler(ABC):
     @abstractmethod
     def submit(self, req: JobRequest) -> str:
@@ -146,6 +156,13 @@ class NodeScheduler(ABC):
     @abstractmethod
     def used_cpus(self) -> tuple[int, int]:
         """(allocated, total) CPUs over every node."""
+
+    def pending_demand(self) -> list[PendingJob]:
+        """Jobs waiting for nodes (not for a dependency, a hold or a start time), one entry per job or
+        array element, with the queue it waits in. Auto scaling reads demand only through this."""
+        from ..errors import SchedulerError
+        raise SchedulerError(f"pending demand (auto scaling) is not available for this scheduler "
+                             f"({type(self).__name__})")
 
     def close(self) -> None:
         pass

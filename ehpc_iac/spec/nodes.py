@@ -18,6 +18,18 @@ MAX_ADD = 99
 DRAIN_TIMEOUT_S = 3600
 
 
+def check_host_prefix(v: Optional[str]) -> Optional[str]:
+    if v is not None and not HOST_PART_RE.match(v):
+        raise ValueError("must be 1-15 characters: a lower-case letter, then lower-case letters, digits or '-'")
+    return v
+
+
+def check_host_suffix(v: Optional[str]) -> Optional[str]:
+    if v is not None and not SUFFIX_RE.match(v):
+        raise ValueError("must be up to 10 lower-case letters, digits or '-'")
+    return v
+
+
 class InstanceRef(Strict):
     Id: str = Field(min_length=1, max_length=64)
 
@@ -74,16 +86,12 @@ class AddNodesRequest(ClusterRequest):
     @field_validator("HostNamePrefix")
     @classmethod
     def _prefix(cls, v: Optional[str]) -> Optional[str]:
-        if v is not None and not HOST_PART_RE.match(v):
-            raise ValueError("must be 1-15 characters: a lower-case letter, then lower-case letters, digits or '-'")
-        return v
+        return check_host_prefix(v)
 
     @field_validator("HostNameSuffix")
     @classmethod
     def _suffix(cls, v: Optional[str]) -> Optional[str]:
-        if v is not None and not SUFFIX_RE.match(v):
-            raise ValueError("must be up to 10 lower-case letters, digits or '-'")
-        return v
+        return check_host_suffix(v)
 
     @model_validator(mode="after")
     def _min(self) -> "AddNodesRequest":

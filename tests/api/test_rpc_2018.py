@@ -228,3 +228,19 @@ def test_oversized_bodies_are_refused_with_413(server):
 
     r = httpx.post(server.url + "/", content=chunks(), headers={"content-type": "application/x-www-form-urlencoded"})
     assert r.status_code == 413
+
+
+def test_sdk_auto_scale_config(acs, ehpc):
+    cid = ehpc.create_cluster({"Name": "scaled", "DeployMode": "Tiny"})["ClusterId"]
+    call(acs, "SetAutoScaleConfig", ClusterId=cid, EnableAutoGrow=True, GrowIntervalInMinutes=3, ExcludeNodes="compute0",
+         SpotStrategy="SpotAsPriceGo", Queuess=[{"QueueName": "comp", "EnableAutoShrink": True, "MaxNodesInQueue": 5,
+                                                  "InstanceTypes": [{"InstanceType": "ecs.n1.small", "ZoneId": "z"}],
+                                                  "DataDisks": [{"DataDiskSize": 40}]}])
+    got = call(acs, "GetAutoScaleConfig", ClusterId=cid)
+    assert (got["EnableAutoGrow"], got["GrowIntervalInMinutes"], got["ExcludeNodes"]) == (True, 3, "compute0")
+    q = got["Queues"]["QueueInfo"][0]
+    assert (q["QueueName"], q["EnableAutoShrink"], q["MaxNodesInQueue"], q["InstanceType"]) == ("comp", True, 5,
+                                                                                                 "ecs.n1.small")
+    assert call(acs, "DescribeAutoScaleConfig", ClusterId=cid)["GrowIntervalInMinutes"] == 3
+    err = sdk_error(call, acs, "SetAutoScaleConfig", ClusterId=cid, ShrinkIdleTimes=9)
+    assert err.get_error_code() == "InvalidParams" and "ShrinkIdleTimes" in err.get_error_msg()

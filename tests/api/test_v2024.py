@@ -337,7 +337,8 @@ def test_errors_name_the_20_field(sdk, cid, sched, method, request_of, status, c
     ({"queues": [m.QueueTemplate(initial_count=0)]}, "Queues.1.InitialCount"),
     ({"queues": [m.QueueTemplate(compute_nodes=[m.NodeTemplate(instance_charge_type="PrePaid")])]},
      "Queues.1.ComputeNodes.1.InstanceChargeType"),
-    ({"queues": [m.QueueTemplate(enable_scale_out=True)]}, "Queues.1.EnableScaleOut"),
+    ({"queues": [m.QueueTemplate(max_count=501)]}, "Queues.1.MaxCount"),
+    ({"queues": [m.QueueTemplate(min_count=3, max_count=2)]}, "Queues.1.MinCount"),
     ({"queues": [m.QueueTemplate(queue_name="a"), m.QueueTemplate(queue_name="b")]}, "Queues.2"),
     ({"shared_storages": [m.SharedStorageTemplate(mount_directory="/data", protocol_type="SMB")]},
      "SharedStorages.1.ProtocolType"),
@@ -376,3 +377,13 @@ def test_wrong_secret_is_refused(server, api_key, ehpc):
     unknown = make_client(server, "LTAInothere", "secret")
     err = error(unknown.list_clusters, m.ListClustersRequest())
     assert (err.status_code, err.code) == (404, "InvalidAccessKeyId.NotFound")
+
+
+def test_create_cluster_queue_scaling_fields_become_auto_scale_settings(sdk, ehpc):
+    created = sdk.create_cluster(create_request("scaled", queues=[m.QueueTemplate(
+        queue_name="work", initial_count=1, enable_scale_out=True, enable_scale_in=True, min_count=0, max_count=4,
+        max_count_per_cycle=2)])).body
+    got = ehpc.get_auto_scale_config(ClusterId=created.cluster_id)["Queues"]["QueueInfo"]
+    assert [(q["QueueName"], q["EnableAutoGrow"], q["EnableAutoShrink"], q["MinNodesInQueue"], q["MaxNodesInQueue"],
+             q["MaxNodesPerCycle"]) for q in got] == [("work", True, True, 0, 4, 2)]
+    ehpc.wait_operation(created.cluster_id, created.task_id, timeout=20)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ...errors import SchedulerError
 from ...ssh import SSHNode
-from ..base import NodeScheduler
+from ..base import NodeScheduler, PendingJob
 from ..hostlist import expand_hostlist
 from ..remote import reach, run_checked
 
@@ -39,6 +39,31 @@ def parse_node_info(text: str) -> dict[str, dict]:
     return out
 
 
+# squeue reasons of a pending job that more nodes would end (the others wait for a dependency, a hold,
+# a start time, a limit or a reservation, which no node helps)
+WAITS_FOR_NODES = ("None", "Resources", "Priority", "PartitionConfig", "PartitionNodeLimit", "NodeDown",
+                   "ReqNodeNotAvail", "Nodes_required_for_job_are_DOWN")
+
+
+def parse_pending(text: str) -> list[PendingJob]:
+    """`squeue -h -r -t PENDING -o '%i|%P|%D|%C|%r'` -> the jobs waiting for nodes."""
+    jobs = []
+    for line in text.splitlines():
+        parts = line.strip().split("|")
+        if len(parts) < 5:
+            continue
+        job_id, partitions, nodes, cpus, reason = parts[:5]
+        if not reason.startswith(WAITS_FOR_NODES):
+            continue
+        try:
+            n, c = int(nodes.split("-")[0] or 1), int(cpus or 1)
+        except ValueError:
+            n, c = 1, 1
+        jobs.append(PendingJob(id=job_id, queue=partitions.split(",")[0], nodes=max(n, 1), cpus=max(c, 1),
+                               reason=reason))
+    return jobs
+
+
 class SlurmNodes(NodeScheduler):
     """Node life-cycle commands on the controller (argv lists: no shell involved)."""
 
@@ -56,6 +81,9 @@ class SlurmNodes(NodeScheduler):
 
     def used_cpus(self) -> tuple[int, int]:
         return parse_cpu_counts(self._run(["sinfo", "-h", "-o", "%C"]))
+
+    def pending_demand(self) -> list[PendingJob]:
+        return parse_pending(self._run(["squeue", "-h", "-r", "-t", "PENDING", "-o", "%i|%P|%D|%C|%r"]))
 
     def drain(self, nodes: list[str], reason: str) -> None:
         known = set(self.info())
@@ -88,4 +116,4 @@ class SlurmNodes(NodeScheduler):
         self.ssh.close()
 
 
-__all__ = ["SlurmNodes", "expand_hostlist", "parse_cpu_counts", "parse_node_info", "parse_sinfo_nodes"]
+__all__ = ["SlurmNodes", "expand_hostlist", "parse_cpu_counts", "parse_node_info", "parse_pending", "parse_sinfo_nodes"]
