@@ -31,6 +31,7 @@ IMPLEMENTED = (
     "SubmitJob", "ListJobs", "DescribeJob", "GetJobLog", "StopJobs", "RerunJobs", "DeleteJobs",
     "CreateJobTemplate", "EditJobTemplate", "ListJobTemplates", "DeleteJobTemplates",
     "SetAutoScaleConfig", "GetAutoScaleConfig", "DescribeAutoScaleConfig",
+    "GetSchedulerInfo", "SetSchedulerInfo",
 )
 # Actions ehpc-iac adds under the same version: E-HPC 2.0's CreateJob (seed 001), DAG jobs
 # (seed 002), submitting from a template, and installing the NFS client on one node.
@@ -41,7 +42,7 @@ BACKGROUND = frozenset((
     "CreateCluster", "DeleteCluster", "StartCluster", "StopCluster", "RecoverCluster",
     "AddNodes", "DeleteNodes", "StartNodes", "StopNodes", "ResetNodes",
     "AddUsers", "DeleteUsers", "ModifyUserPasswords", "ModifyUserGroups",
-    "AddQueue", "DeleteQueue", "UpdateQueueConfig",
+    "AddQueue", "DeleteQueue", "UpdateQueueConfig", "SetSchedulerInfo",
 ))
 
 

@@ -1,5 +1,6 @@
 """`ehpc-iac` verbs of the user and queue operations: delete-users, modify-user-passwords,
-modify-user-groups, list-queues, add-queue, delete-queue, update-queue-config.
+modify-user-groups, list-queues, add-queue, delete-queue, update-queue-config, get-scheduler-info,
+set-scheduler-info.
 
 Each takes the whole request as ``--cli-input-json FILE`` (API names, nested or flat such
 as ``User.1.Name``); flags set single parameters over it. Passwords are read only from
@@ -115,3 +116,31 @@ def delete_queue(ctx, cluster_id, cli_input_json, output, **flags):
 def update_queue_config(ctx, cluster_id, cli_input_json, output, **flags):
     """UpdateQueueConfig: change a queue's default instance type."""
     _run(ctx, "update_queue_config", _request(cli_input_json, {"ClusterId": cluster_id, **flags}), output)
+
+
+@cli.command("get-scheduler-info")
+@cluster_option
+@input_option
+@output_option
+@click.pass_context
+def get_scheduler_info(ctx, cluster_id, cli_input_json, output):
+    """GetSchedulerInfo: the scheduler's settings (SchedName and its Configuration as JSON)."""
+    _run(ctx, "get_scheduler_info", _request(cli_input_json, {"ClusterId": cluster_id}), output)
+
+
+@cli.command("set-scheduler-info")
+@cluster_option
+@input_option
+@click.option("--sched-interval", type=int, help="SlurmInfo.1.SchedInterval: seconds between scheduling passes.")
+@click.option("--backfill-interval", type=int, help="SlurmInfo.1.BackfillInterval: seconds between backfill passes.")
+@output_option
+@click.pass_context
+def set_scheduler_info(ctx, cluster_id, cli_input_json, sched_interval, backfill_interval, output):
+    """SetSchedulerInfo: change the scheduler's settings (SlurmInfo on Slurm clusters, PbsInfo on PBS
+    clusters, the latter with --cli-input-json); running jobs are not disturbed."""
+    slurm = {k: v for k, v in (("SchedInterval", sched_interval), ("BackfillInterval", backfill_interval))
+             if v is not None}
+    req = _request(cli_input_json, {"ClusterId": cluster_id})
+    if slurm:
+        req["SlurmInfo"] = [{**(req.get("SlurmInfo") or [{}])[0], **slurm}]
+    _run(ctx, "set_scheduler_info", req, output, long=True)

@@ -48,8 +48,10 @@ def build_extravars(plan: ClusterPlan, nodes: Mapping[str, NodeOutput], *,
                     users: tuple[dict, ...] = (),
                     shared_storage: Optional[dict] = None,
                     manage_etc_hosts: bool = False,
-                    account_vars: Optional[Mapping[str, Any]] = None) -> dict[str, Any]:
-    """``account_vars``: the account back end's own variables (``AccountBackend.config_vars``)."""
+                    account_vars: Optional[Mapping[str, Any]] = None,
+                    scheduler_vars: Optional[Mapping[str, Any]] = None) -> dict[str, Any]:
+    """``account_vars`` / ``scheduler_vars``: the back ends' own variables (``AccountBackend.config_vars``,
+    ``SchedulerBackend.config_vars``)."""
     home = next(v for v in plan.volumes if v.purpose == "home")
     storage = shared_storage or {"mode": "docker"}
     return {
@@ -61,7 +63,6 @@ def build_extravars(plan: ClusterPlan, nodes: Mapping[str, NodeOutput], *,
                                 "memory_mb": nodes[n.hostname].memory_mb, "queue": n.queue}
                                for n in plan.computes],
         "ehpc_queues": [{"name": q.name, "default": q.default} for q in plan.queues],
-        "ehpc_slurm_config_overrides": {},
         "ehpc_root_password_hash": root_password_hash or "",
         "ehpc_authorized_keys": list(authorized_keys),
         "ehpc_users": list(users),
@@ -70,4 +71,5 @@ def build_extravars(plan: ClusterPlan, nodes: Mapping[str, NodeOutput], *,
         "ehpc_shared_storage": {**storage, "local_dir": home.mount_path},
         "ehpc_manage_etc_hosts": manage_etc_hosts,
         **(account_vars or {}),
+        **(scheduler_vars or {}),
     }

@@ -25,6 +25,7 @@ from .jobs import JobOps
 from .logs import LogOps
 from .nodes import NodeOps
 from .queues import QueueOps
+from .scheduler_info import SchedulerInfoOps
 from .state import StateStore, default_home
 from .users import UserOps
 from .volumes import VolumeOps
@@ -38,6 +39,7 @@ AREAS: dict[str, tuple[type, tuple[str, ...]]] = {
     "nodes": (NodeOps, ("add_nodes", "delete_nodes", "stop_nodes", "start_nodes", "reset_nodes", "recover_cluster",
                         "list_nodes", "list_nodes_no_paging", "list_nodes_by_queue")),
     "queues": (QueueOps, ("list_queues", "add_queue", "delete_queue", "update_queue_config")),
+    "scheduler_info": (SchedulerInfoOps, ("get_scheduler_info", "set_scheduler_info")),
     "jobs": (JobOps, ("submit_job", "create_job", "list_jobs", "describe_job", "get_job_log", "stop_jobs",
                       "delete_jobs", "rerun_jobs")),
     "dags": (DagJobOps, ("create_dag_job", "describe_dag_job", "list_dag_jobs", "stop_dag_job")),

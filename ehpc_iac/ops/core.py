@@ -293,7 +293,8 @@ class OpsCore:
         return self.configurator.configure(
             rec.plan, nodes, self.access(rec.id), log_dir=self.log_dir(rec.id), limit=limit, progress=step,
             playbook=playbook, root_password_hash=rec.root_password_hash or None, authorized_keys=keys,
-            users=tuple(u.as_vars() for u in users), account_vars=account_vars)
+            users=tuple(u.as_vars() for u in users), account_vars=account_vars,
+            scheduler_vars=self.scheduler_backend(rec).config_vars(rec.plan.scheduler_settings))
 
     def wait_operation(self, cluster_id: str, task_id: str, progress: Progress = no_progress,
                        timeout: float = 3600, poll: float = 0.3) -> dict[str, Any]:

@@ -72,6 +72,7 @@ class ClusterPlan:
     queues: tuple[QueuePlan, ...]
     scheduler_type: str = "slurm"
     account_type: str = "nis"
+    scheduler_settings: dict[str, Any] = field(default_factory=dict)   # SetSchedulerInfo (the back end's names)
     os_tag: str = "Debian_12_64"
     image_id: Optional[str] = None
     post_install: tuple[dict, ...] = ()

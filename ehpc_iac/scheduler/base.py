@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..plan import ClusterPlan
@@ -178,6 +178,10 @@ class SchedulerBackend(ABC):
     config_roles: tuple[str, ...] = ()
     #: the largest number of compute nodes one cluster may have
     max_compute_nodes: int = 1000
+    #: SetSchedulerInfo's request field for this scheduler's settings ("SlurmInfo", "PbsInfo"), "" if none
+    settings_field: str = ""
+    #: the reference's SchedName values of this scheduler (GetSchedulerInfo / SetSchedulerInfo)
+    sched_names: tuple[str, ...] = ()
 
     @abstractmethod
     def jobs(self, ssh: "SSHNode") -> JobScheduler:
@@ -202,6 +206,14 @@ class SchedulerBackend(ABC):
     @abstractmethod
     def expand_hostlist(self, expr: str) -> list[str]:
         """The scheduler's compact node list (as jobs report it) -> host names."""
+
+    def default_settings(self) -> dict[str, Any]:
+        """The settings SetSchedulerInfo can change, as the configuration has them by default."""
+        return {}
+
+    def config_vars(self, settings: dict[str, Any]) -> dict[str, Any]:
+        """Ansible variables that apply ``settings`` (the plan's SetSchedulerInfo values) in the roles."""
+        return {}
 
     def config_hosts(self, plan: "ClusterPlan") -> list[str]:
         """Hosts whose scheduler configuration holds the queues."""

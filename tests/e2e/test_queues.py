@@ -130,3 +130,11 @@ def test_second_converge_changes_nothing(ehpc, cluster, manager, running_job):
     assert res["EngineChanged"] is False
     assert res["AnsibleChanged"] == {"manager0": 0, "compute0": 0}
     assert job_state(manager, running_job) == "RUNNING"
+
+
+def test_set_scheduler_info_changes_slurms_intervals_without_disturbing_jobs(ehpc, cluster, manager, running_job):
+    ehpc.set_scheduler_info(ClusterId=cluster, SlurmInfo=[{"SchedInterval": 7, "BackfillInterval": 9}])
+    assert "bf_interval=9,sched_interval=7" in dexec(manager, "scontrol", "show", "config")
+    got = ehpc.get_scheduler_info(ClusterId=cluster)["SchedInfo"][0]
+    assert got["SchedName"] == "slurm" and '"SchedInterval": 7' in got["Configuration"]
+    assert job_state(manager, running_job) == "RUNNING"

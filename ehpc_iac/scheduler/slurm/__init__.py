@@ -7,6 +7,8 @@ through ``sinfo``/``scontrol`` on the controller (nodes.py). The plays are
 """
 from __future__ import annotations
 
+from typing import Any
+
 from ...plan import COMPUTE, LOGIN, SCHEDULER, SCHEDULER_BACKUP
 from ...ssh import SSHNode
 from ..base import SchedulerBackend
@@ -23,6 +25,8 @@ class SlurmBackend(SchedulerBackend):
     # with `scontrol reconfigure`, so queue changes touch no running job
     config_roles = (SCHEDULER, SCHEDULER_BACKUP, LOGIN, COMPUTE)
     max_compute_nodes = 1000   # slurm.conf MaxNodeCount is 1024 (managers and logins are not Slurm nodes)
+    settings_field = "SlurmInfo"
+    sched_names = ("slurm", "slurm19", "slurm20", "slurm22")
 
     def jobs(self, ssh: SSHNode) -> SlurmJobs:
         return SlurmJobs(ssh)
@@ -42,6 +46,19 @@ class SlurmBackend(SchedulerBackend):
         out = path.replace("%%", "\0").replace("%A", b).replace("%a", task or "4294967294")
         out = out.replace("%j", b).replace("%u", user).replace("%x", name or "")
         return out.replace("\0", "%")
+
+    def default_settings(self) -> dict[str, Any]:
+        """slurm_common's SchedulerParameters: bf_interval=5,sched_interval=5."""
+        return {"SchedInterval": 5, "BackfillInterval": 5}
+
+    def config_vars(self, settings: dict[str, Any]) -> dict[str, Any]:
+        """SchedInterval / BackfillInterval -> SchedulerParameters sched_interval / bf_interval (slurm.conf;
+        the controller restarts on the change, running jobs stay)."""
+        if not settings:
+            return {}
+        s = {**self.default_settings(), **settings}
+        return {"ehpc_slurm_config_overrides": {
+            "SchedulerParameters": f"bf_interval={s['BackfillInterval']},sched_interval={s['SchedInterval']}"}}
 
     def expand_hostlist(self, expr: str) -> list[str]:
         return expand_hostlist(expr)
