@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Callable, Optional, Sequence
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..plan import ClusterPlan
+    from ..ssh import SSHNode
 
 # The two groups of E-HPC users: Debian's ``users`` and ``wheel`` (sudo), with the gid the roles give it.
 GROUP_IDS = {"users": "100", "wheel": "990"}
@@ -46,4 +47,9 @@ class AccountBackend(ABC):
 
     def read_only_reason(self, plan: "ClusterPlan") -> Optional[str]:
         """Why users of this cluster cannot be changed by ehpc-iac, or None when they can."""
+        return None
+
+    def service_problem(self, ssh: "SSHNode", timeout: float) -> Optional[str]:
+        """A cheap live check of the account service on its server (reached over ``ssh``): what is
+        wrong, or None when it answers. The default knows no check and reports nothing."""
         return None

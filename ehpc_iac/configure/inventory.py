@@ -4,7 +4,7 @@ The variable names are the contract documented in roles/README.md.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional
+from typing import Sequence, Any, Mapping, Optional
 
 from ..engines.base import Access, NodeOutput
 from ..plan import ACCOUNT, COMPUTE, LOGIN, ClusterPlan
@@ -47,10 +47,13 @@ def build_extravars(plan: ClusterPlan, nodes: Mapping[str, NodeOutput], *,
                     authorized_keys: tuple[str, ...] = (),
                     users: tuple[dict, ...] = (),
                     shared_storage: Optional[dict] = None,
-                    manage_etc_hosts: bool = False) -> dict[str, Any]:
+                    manage_etc_hosts: bool = False,
+                    verify_node_states: Optional[Sequence[str]] = None) -> dict[str, Any]:
     home = next(v for v in plan.volumes if v.purpose == "home")
     storage = shared_storage or {"mode": "docker"}
+    extra = {"ehpc_verify_node_states": list(verify_node_states)} if verify_node_states else {}
     return {
+        **extra,
         "ehpc_cluster_id": plan.cluster_id,
         "ehpc_nis_domain": plan.nis_domain,
         "ehpc_slurm_controllers": [n.hostname for n in plan.schedulers],
