@@ -14,7 +14,10 @@ NODES = (
 JOBS = (
     "JobId=7 JobName=sleep UserId=carol(1000) JobState=PENDING Reason=launch_failed_requeued_held "
     "Dependency=(null) Requeue=0 Restarts=1 BatchFlag=1 BatchHost=compute0 NumNodes=1\n"
-    "JobId=8 JobName=other JobState=PENDING Reason=launch_failed_requeued_held BatchHost=compute9\n"
+    "JobId=8 JobName=other JobState=PENDING Reason=launch_failed_requeued_held BatchHost=compute9 "
+    "SubmitTime=2026-11-29T09:00:00\n"
+    "JobId=10 JobName=x JobState=PENDING Reason=launch_failed_requeued_held SubmitTime=2026-11-29T10:00:02 "
+    "NodeList= NumNodes=1\n"
     "JobId=9 JobName=run JobState=RUNNING Reason=None BatchHost=compute0\n"
 )
 
@@ -26,10 +29,13 @@ def test_values_with_spaces_run_to_the_next_key():
 
 
 def test_only_drains_slurmctld_made_are_faults():
-    assert fault_drained_nodes(NODES) == {"compute0": "Duplicate jobid", "compute2": "Not responding",
+    assert fault_drained_nodes(NODES) == {"compute0": "Duplicate jobid (at 2026-11-29T10:00:00)",
+                                          "compute2": "Not responding (at 2026-11-29T10:02:00)",
                                           "compute4": "not responding"}
 
 
 def test_held_duplicates_are_the_refused_launches_on_those_nodes():
-    assert held_duplicates(JOBS, {"compute0"}) == ["7"]
-    assert held_duplicates(JOBS, set()) == []
+    # by the node when Slurm kept it, else by the requeue's SubmitTime = the moment of the drain
+    assert held_duplicates(JOBS, {"compute0": "Duplicate jobid (at 2026-11-29T10:00:00)"}) == ["7", "10"]
+    assert held_duplicates(JOBS, {"compute3": "Duplicate jobid (at 2026-11-29T11:00:00)"}) == []
+    assert held_duplicates(JOBS, {}) == []

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Optional
 
 from ...errors import SchedulerError
@@ -73,19 +74,36 @@ def fault_drained_nodes(text: str, slurm_user: str = SLURM_USER) -> dict[str, st
         if not any(w in state for w in ("DRAIN", "DOWN", "FAIL")):
             continue
         reason = rec.get("Reason", "")
-        m = re.search(r"\[([^@\]]+)@[^\]]*\]\s*$", reason)
+        m = re.search(r"\[([^@\]]+)@([^\]]*)\]\s*$", reason)
         setter = m.group(1) if m else ""
         text_only = reason[:m.start()].strip() if m else reason.strip()
         if setter == slurm_user or (not reason and "DOWN" in state):
-            out[rec.get("NodeName", "?")] = text_only or "not responding"
+            out[rec.get("NodeName", "?")] = (text_only or "not responding") + (f" (at {m.group(2)})" if m else "")
     return out
 
 
-def held_duplicates(text: str, nodes: set[str]) -> list[str]:
-    """`scontrol show job -o` -> ids of jobs held after a refused launch on one of ``nodes``."""
-    return [r["JobId"] for r in parse_show_oneliners(text)
-            if r.get("JobState") == "PENDING" and r.get("Reason") == "launch_failed_requeued_held"
-            and r.get("BatchHost") in nodes]
+def _when(stamp: str) -> Optional[datetime]:
+    try:
+        return datetime.fromisoformat(stamp.strip())
+    except ValueError:
+        return None
+
+
+def held_duplicates(text: str, drains: dict[str, str], slack_s: float = 5) -> list[str]:
+    """`scontrol show job -o` -> ids of jobs held after a refused launch on one of the ``drains``
+    ({node: reason ending "(at TIME)"}). Slurm clears such a job's BatchHost, but its requeue
+    stamps SubmitTime with the moment the node was drained for the refused launch."""
+    times = [t for t in (_when(m.group(1)) for m in (re.search(r"\(at ([^)]*)\)$", r) for r in drains.values())
+                         if m) if t]
+    held = []
+    for r in parse_show_oneliners(text):
+        if r.get("JobState") != "PENDING" or r.get("Reason") != "launch_failed_requeued_held":
+            continue
+        submitted = _when(r.get("SubmitTime", ""))
+        if r.get("BatchHost") in drains or (submitted and any(abs((submitted - t).total_seconds()) <= slack_s
+                                                                 for t in times)):
+            held.append(r["JobId"])
+    return held
 
 
 class SlurmNodes(NodeScheduler):
@@ -150,7 +168,7 @@ class SlurmNodes(NodeScheduler):
         """Jobs that slurmctld, restarted from state saved before they started, launched again and
         that the node refused ("Duplicate jobid": it had started them already): they are held in
         the queue and would run a second time if released, so they are cancelled. Returns their ids."""
-        dup = {n for n, reason in fault.items() if reason.lower().startswith(DUPLICATE_REASON)}
+        dup = {n: reason for n, reason in fault.items() if reason.lower().startswith(DUPLICATE_REASON)}
         if not dup:
             return []
         ids = held_duplicates(self._run(["scontrol", "show", "job", "-o"]), dup)
