@@ -121,6 +121,19 @@ class FakeSlurmNodes:
     def delete(self, nodes):
         self.deleted += nodes
 
+    def problem(self):
+        return None
+
+    def fault_drained(self):
+        return dict(getattr(self, "faults", {}))
+
+    def settle_duplicate_launches(self, fault):
+        self.settled = [j for j, n in getattr(self, "held", {}).items() if n in fault]
+        return self.settled
+
+    def close(self):
+        pass
+
 
 def use_node_scheduler(ehpc, monkeypatch, s):
     """Node commands of every cluster go to ``s`` (drain polls fast)."""

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Sequence
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..plan import ClusterPlan
+    from ..ssh import SSHNode
 
 # The two groups of E-HPC users: Debian's ``users`` and ``wheel`` (sudo), with the gid the roles give it.
 GROUP_IDS = {"users": "100", "wheel": "990"}
@@ -54,3 +55,8 @@ class AccountBackend(ABC):
         directory of the cluster's state (0700) for what the back end keeps (keys, certificates);
         ``secrets`` are the cluster's account secrets (``ClusterSpec.account_secrets``), decrypted."""
         return {}
+
+    def service_problem(self, ssh: "SSHNode", timeout: float) -> Optional[str]:
+        """A cheap live check of the account service on its server (reached over ``ssh``): what is
+        wrong, or None when it answers. The default knows no check and reports nothing."""
+        return None

@@ -4,7 +4,7 @@ The variable names are the contract documented in roles/README.md.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping, Optional, Sequence
 
 from ..engines.base import Access, NodeOutput
 from ..plan import ACCOUNT, COMPUTE, LOGIN, ClusterPlan
@@ -49,12 +49,15 @@ def build_extravars(plan: ClusterPlan, nodes: Mapping[str, NodeOutput], *,
                     shared_storage: Optional[dict] = None,
                     manage_etc_hosts: bool = False,
                     account_vars: Optional[Mapping[str, Any]] = None,
-                    scheduler_vars: Optional[Mapping[str, Any]] = None) -> dict[str, Any]:
+                    scheduler_vars: Optional[Mapping[str, Any]] = None,
+                    verify_node_states: Optional[Sequence[str]] = None) -> dict[str, Any]:
     """``account_vars`` / ``scheduler_vars``: the back ends' own variables (``AccountBackend.config_vars``,
-    ``SchedulerBackend.config_vars``)."""
+    ``SchedulerBackend.config_vars``); ``verify_node_states``: the states the verify play accepts."""
     home = next(v for v in plan.volumes if v.purpose == "home")
     storage = shared_storage or {"mode": "docker"}
+    extra = {"ehpc_verify_node_states": list(verify_node_states)} if verify_node_states else {}
     return {
+        **extra,
         "ehpc_cluster_id": plan.cluster_id,
         "ehpc_nis_domain": plan.nis_domain,
         "ehpc_slurm_controllers": [n.hostname for n in plan.schedulers],

@@ -1,13 +1,15 @@
 """ansible-runner over playbooks/ and roles/, with progress events and a change count per host.
 
-Each run gets a private data directory that is removed afterwards (its
-extravars hold password hashes); the censored stdout is kept in the cluster's
-log directory. Secret tasks use ``no_log`` in the roles, so neither output nor
+Each run gets a private data directory in the cluster's state directory (0700, never /tmp),
+removed afterwards (its extravars hold password hashes); the censored stdout is kept in the
+cluster's log directory. ``ansible-playbook`` runs through an owned launcher (owned.py): it dies
+with the process that started it, whatever kills that process. Secret tasks use ``no_log`` in the roles, so neither output nor
 events carry secrets.
 """
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import sys
 import tempfile
@@ -20,6 +22,7 @@ from ..engines.base import Access, NodeOutput, Progress, no_progress
 from ..errors import ConfigureError, EngineUnavailable
 from ..plan import ClusterPlan
 from .inventory import build_extravars, build_inventory
+from .owned import kill_run, new_run_dir, sweep_stale, write_launcher
 
 
 def ansible_dir() -> Path:
@@ -52,15 +55,18 @@ class AnsibleConfigurator:
 
     def configure(self, plan: ClusterPlan, nodes: Mapping[str, NodeOutput], access: Access, *,
                   log_dir: Path, playbook: str = "cluster.yml", limit: Optional[list[str]] = None,
-                  progress: Progress = no_progress, **vars_: Any) -> ConfigureResult:
+                  progress: Progress = no_progress, run_dir: Optional[Path] = None,
+                  **vars_: Any) -> ConfigureResult:
         extravars = build_extravars(plan, nodes, **vars_)
         inventory = build_inventory(plan, nodes, access)
         return self.run_playbook(playbook, inventory, extravars, log_dir=log_dir, limit=limit, progress=progress,
-                                 forks=len(plan.nodes))
+                                 forks=len(plan.nodes), run_dir=run_dir)
 
     def run_playbook(self, playbook: str, inventory: dict, extravars: dict, *, log_dir: Path,
                      limit: Optional[list[str]] = None, progress: Progress = no_progress,
-                     forks: int = 10) -> ConfigureResult:
+                     forks: int = 10, run_dir: Optional[Path] = None) -> ConfigureResult:
+        """``run_dir``: where the run's private directories go (default: beside ``log_dir``, in the
+        cluster's state directory)."""
         try:
             import ansible_runner
         except ImportError:  # pragma: no cover
@@ -68,7 +74,8 @@ class AnsibleConfigurator:
         bindir = str(Path(sys.executable).parent)
         if bindir not in os.environ.get("PATH", "").split(os.pathsep):
             os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
-        if shutil.which("ansible-playbook") is None:
+        program = shutil.which("ansible-playbook")
+        if program is None:
             raise EngineUnavailable("ansible-playbook is not on PATH: install the `ansible` package in this "
                                     "environment (pip install ansible)")
         pb = self.root / "playbooks" / playbook
@@ -79,7 +86,12 @@ class AnsibleConfigurator:
         log_file = log_dir / f"ansible-{Path(playbook).stem}-{stamp}.log"
         events = _EventCollector(progress)
         t0 = time.monotonic()
-        with tempfile.TemporaryDirectory(prefix="ehpc-ansible-") as pdd:
+        run_root = run_dir or log_dir.parent / "run"
+        sweep_stale(run_root)
+        pdd = str(new_run_dir(run_root))
+        # SSH control sockets need a short path (108 bytes): /tmp; they hold no secret
+        control_dir = tempfile.mkdtemp(prefix="ehpc-cp-")
+        try:
             envvars = {
                 "ANSIBLE_PIPELINING": "True",
                 "ANSIBLE_HOST_KEY_CHECKING": "False",
@@ -87,7 +99,7 @@ class AnsibleConfigurator:
                 "ANSIBLE_ROLES_PATH": str(self.root / "roles"),
                 "ANSIBLE_RETRY_FILES_ENABLED": "False",
                 "ANSIBLE_NOCOLOR": "True",
-                "ANSIBLE_SSH_CONTROL_PATH_DIR": str(Path(pdd) / "cp"),
+                "ANSIBLE_SSH_CONTROL_PATH_DIR": control_dir,
                 "ANSIBLE_PYTHON_INTERPRETER": "/usr/bin/python3",
                 "ANSIBLE_CALLBACK_RESULT_FORMAT": "yaml",
                 "ANSIBLE_LOCAL_TEMP": str(Path(pdd) / "tmp"),
@@ -95,7 +107,8 @@ class AnsibleConfigurator:
             kwargs: dict[str, Any] = dict(private_data_dir=pdd, playbook=str(pb), inventory=inventory,
                                           extravars=extravars, envvars=envvars, forks=max(1, forks),
                                           quiet=True, event_handler=events, json_mode=False,
-                                          suppress_env_files=False)
+                                          suppress_env_files=False, cmdline=shlex.quote(str(pb)),  # a binary: RAW mode
+                                          binary=str(write_launcher(Path(pdd), os.path.abspath(program), control_dir)))
             if limit:
                 kwargs["limit"] = ",".join(limit)
             r = ansible_runner.run(**kwargs)
@@ -104,6 +117,12 @@ class AnsibleConfigurator:
             except (OSError, ValueError, AttributeError):
                 log_file.write_text("(no output captured)\n")
             stats = r.stats or {}
+        except BaseException:
+            kill_run(Path(pdd))  # an owner that fails (or is interrupted) stops its playbook
+            raise
+        finally:
+            shutil.rmtree(pdd, ignore_errors=True)
+            shutil.rmtree(control_dir, ignore_errors=True)
         result = ConfigureResult(ok=(r.rc == 0 and r.status == "successful"),
                                  changed={h: int((stats.get("changed") or {}).get(h, 0))
                                           for h in (stats.get("processed") or {})},

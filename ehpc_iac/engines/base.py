@@ -62,6 +62,8 @@ class Access:
 
 class Engine(ABC):
     name: str = "abstract"
+    #: its machines run real daemons reachable over SSH (live health checks look at them)
+    daemons_reachable: bool = True
 
     @abstractmethod
     def check(self) -> None:

@@ -27,6 +27,7 @@ from ..errors import EngineError, EngineUnavailable
 from ..plan import SCHEDULER, SCHEDULER_BACKUP, ClusterPlan, NodePlan, VolumePlan
 from .base import (EXCEPTION, MISSING, RUNNING, STOPPED, Access, ConvergeResult, Engine,
                    NodeOutput, Progress, no_progress)
+from .docker_client import HOW_TO_START, _docker_module, _short, engine_call as _engine_call, unreachable
 from .image import ensure_node_image
 
 LABEL_CLUSTER = "ehpc.cluster-id"
@@ -40,18 +41,6 @@ FIRST_HOST_OFFSET = 10   # node addresses start at .10 of the cluster subnet
 MANAGED_BY = "ehpc-iac"
 SSH_WAIT_S = 60
 PARALLEL = 4
-
-HOW_TO_START = ("Start it with `systemctl start docker` (or `dockerd >/var/log/dockerd.log 2>&1 &` where "
-                "there is no systemd), or run scripts/setup.sh, which installs and starts it.")
-
-
-def _docker_module():
-    try:
-        import docker  # noqa: F401
-        return docker
-    except ImportError:  # pragma: no cover - dependency of the package
-        raise EngineUnavailable("The Docker SDK for Python is not installed: pip install docker") from None
-
 
 def volume_driver_opts(vol: VolumePlan) -> dict[str, str] | None:
     """An NFS export as a Docker local volume (needs an NFS-capable kernel on the Docker host)."""
@@ -110,7 +99,7 @@ class DockerEngine(Engine):
     name = "docker"
 
     def __init__(self, client=None):
-        self._client = client
+        self._client = self._given_client = client
         self._local = threading.local()
 
     # --- plumbing -----------------------------------------------------------
@@ -140,6 +129,7 @@ class DockerEngine(Engine):
             raise EngineUnavailable(f"The Docker engine is not reachable ({_short(exc)}). {HOW_TO_START}") from None
         self._client = client
 
+    @_engine_call
     def host_cpus(self) -> int:
         return int(self.client.info().get("NCPU") or 1)
 
@@ -147,6 +137,7 @@ class DockerEngine(Engine):
         return self.client.containers.list(all=all_, filters={"label": f"{LABEL_CLUSTER}={cluster_id}"})
 
     # --- converge -------------------------------------------------------------
+    @_engine_call
     def ensure_image(self, plan: ClusterPlan, progress: Progress = no_progress) -> str:
         return ensure_node_image(self.client, plan.os_tag, plan.image_id, progress)
 
@@ -192,6 +183,8 @@ class DockerEngine(Engine):
             c = client.containers.create(spec["image"], detach=True, **kwargs)
             c.start()
         except Exception as exc:
+            if unreachable(exc):
+                raise
             raise EngineError(f"creating container {spec['name']} failed: {_short(exc)}") from None
 
     def _remove(self, container) -> None:
@@ -199,9 +192,12 @@ class DockerEngine(Engine):
             container.remove(force=True, v=False)
         except Exception as exc:
             docker = _docker_module()
+            if unreachable(exc):
+                raise
             if not isinstance(exc, docker.errors.NotFound):
                 raise EngineError(f"removing container {container.name} failed: {_short(exc)}") from None
 
+    @_engine_call
     def converge(self, plan: ClusterPlan, access: Access, progress: Progress = no_progress) -> ConvergeResult:
         image = self.ensure_image(plan, progress)
         subnet = self._ensure_network(plan)
@@ -256,6 +252,7 @@ class DockerEngine(Engine):
         wait_ssh(nodes, progress, timeout)
 
     # --- inspection -------------------------------------------------------------
+    @_engine_call
     def inspect(self, plan: ClusterPlan) -> dict[str, NodeOutput]:
         host_cpus = self.host_cpus()
         found = {c.labels.get(LABEL_HOST): c for c in self._containers(plan.cluster_id)}
@@ -280,6 +277,7 @@ class DockerEngine(Engine):
         return out
 
     # --- lifecycle ----------------------------------------------------------------
+    @_engine_call
     def stop(self, plan: ClusterPlan, progress: Progress = no_progress,
              hostnames: list[str] | None = None) -> None:
         containers = [c for c in self._containers(plan.cluster_id) if c.status == "running"
@@ -290,6 +288,7 @@ class DockerEngine(Engine):
             progress(f"stopping {c.name}")
             c.stop(timeout=10)
 
+    @_engine_call
     def start(self, plan: ClusterPlan, progress: Progress = no_progress,
               hostnames: list[str] | None = None) -> dict[str, NodeOutput]:
         containers = [c for c in self._containers(plan.cluster_id)
@@ -306,6 +305,7 @@ class DockerEngine(Engine):
                       progress)
         return nodes
 
+    @_engine_call
     def remove_nodes(self, plan: ClusterPlan, hostnames: list[str], progress: Progress = no_progress) -> None:
         doomed = [c for c in self._containers(plan.cluster_id) if c.labels.get(LABEL_HOST) in hostnames]
         for c in doomed:
@@ -313,6 +313,7 @@ class DockerEngine(Engine):
         if doomed:
             self._parallel(self._remove, doomed)
 
+    @_engine_call
     def destroy(self, cluster_id: str, progress: Progress = no_progress) -> list[str]:
         docker = _docker_module()
         removed: list[str] = []
@@ -338,6 +339,7 @@ class DockerEngine(Engine):
             removed.append(vol.name)
         return removed
 
+    @_engine_call
     def leftovers(self, cluster_id: str) -> list[str]:
         """Names of anything still labelled with the cluster (empty after destroy)."""
         flt = {"label": f"{LABEL_CLUSTER}={cluster_id}"}
@@ -395,8 +397,3 @@ def _docker_time(value: str | None) -> str | None:
         return dt.replace(tzinfo=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
     except ValueError:
         return value
-
-
-def _short(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:300]

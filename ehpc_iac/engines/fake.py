@@ -9,6 +9,7 @@ from .base import (MISSING, RUNNING, STOPPED, Access, ConvergeResult, Engine, No
 
 class FakeEngine(Engine):
     name = "fake"
+    daemons_reachable = False   # no SSH behind the fake machines: health looks at the machines only
 
     def __init__(self, fail_converge: str | None = None):
         self.machines: dict[str, dict[str, NodeOutput]] = {}

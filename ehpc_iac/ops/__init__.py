@@ -26,6 +26,7 @@ from .logs import LogOps
 from .nodes import NodeOps
 from .queues import QueueOps
 from .scheduler_info import SchedulerInfoOps
+from .recovery import RecoveryOps
 from .state import StateStore, default_home
 from .users import UserOps
 from .volumes import VolumeOps
@@ -36,8 +37,9 @@ AREAS: dict[str, tuple[type, tuple[str, ...]]] = {
                               "modify_cluster_attributes", "stop_cluster", "start_cluster", "delete_cluster",
                               "reconverge")),
     "users": (UserOps, ("add_users", "delete_users", "modify_user_passwords", "modify_user_groups", "list_users")),
-    "nodes": (NodeOps, ("add_nodes", "delete_nodes", "stop_nodes", "start_nodes", "reset_nodes", "recover_cluster",
+    "nodes": (NodeOps, ("add_nodes", "delete_nodes", "stop_nodes", "start_nodes", "reset_nodes",
                         "list_nodes", "list_nodes_no_paging", "list_nodes_by_queue")),
+    "recovery": (RecoveryOps, ("recover_cluster",)),
     "queues": (QueueOps, ("list_queues", "add_queue", "delete_queue", "update_queue_config")),
     "scheduler_info": (SchedulerInfoOps, ("get_scheduler_info", "set_scheduler_info")),
     "jobs": (JobOps, ("submit_job", "create_job", "list_jobs", "describe_job", "get_job_log", "stop_jobs",

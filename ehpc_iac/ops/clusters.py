@@ -145,7 +145,7 @@ class ClusterOps(Area):
     # --- reads ---------------------------------------------------------------------
     def describe_cluster(self, params: Optional[Mapping[str, Any]] = None, /, **kwargs: Any) -> dict[str, Any]:
         req = self.core._request(DescribeClusterRequest, params, kwargs)
-        rec = self.core._cluster(req.ClusterId)
+        rec = self.core.live(self.core._cluster(req.ClusterId))
         return {"RequestId": new_request_id(), "ClusterInfo": cluster_info(rec)}
 
     def list_clusters(self, params: Optional[Mapping[str, Any]] = None, /, **kwargs: Any) -> dict[str, Any]:
@@ -154,6 +154,7 @@ class ClusterOps(Area):
         items = []
         for rec in map(self.core._settle, recs):
             nodes = self.core._inspect_quietly(rec)
+            rec = self.core.live(rec, nodes)
             used = self._used_resources(rec, nodes) if rec.status == RUNNING else None
             items.append(cluster_simple(rec, nodes, used))
         return {"RequestId": new_request_id(), "TotalCount": total, "PageNumber": req.PageNumber,
@@ -200,7 +201,8 @@ class ClusterOps(Area):
                 self.core.state.update_cluster(rec.id, spec=spec, **changes)
             step(f"{', '.join(sorted(changes)) or 'nothing'} changed")
 
-        return {"RequestId": self.core._operation(rec, "ModifyClusterAttributes", body, on_error_status=None)}
+        return {"RequestId": self.core._operation(rec, "ModifyClusterAttributes", body, on_error_status=None,
+                                                  needs_engine=False)}
 
     # --- StopCluster / StartCluster --------------------------------------------------------
     def stop_cluster(self, params: Optional[Mapping[str, Any]] = None, /, *,

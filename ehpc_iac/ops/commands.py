@@ -43,6 +43,7 @@ from ..errors import InvalidClusterStatus, InvalidParams, ObjectNotFound
 from ..spec.commands import (InvokeShellCommandRequest, ListCommandsRequest, ListInvocationResultsRequest,
                              ListInvocationStatusRequest)
 from .commands_state import FAILED, FINISHED, RUNNING, STOPPED, CommandStore
+from .core import EXCEPTION as CLUSTER_EXCEPTION
 from .core import RUNNING as CLUSTER_RUNNING
 from .core import Area, new_request_id
 from .state import ClusterRecord
@@ -184,8 +185,8 @@ class CommandOps(Area):
         """
         req = self.core._request(InvokeShellCommandRequest, params, kwargs)
         rec = self.core._cluster(req.ClusterId)
-        if rec.status != CLUSTER_RUNNING:
-            raise InvalidClusterStatus(rec.id, rec.status, "InvokeShellCommand", [CLUSTER_RUNNING])
+        if rec.status not in (CLUSTER_RUNNING, CLUSTER_EXCEPTION):  # a repair tool: allowed in exception
+            raise InvalidClusterStatus(rec.id, rec.status, "InvokeShellCommand", [CLUSTER_RUNNING, CLUSTER_EXCEPTION])
         nodes = self._select_nodes(rec, [i.Id for i in req.Instance])
         request_id = new_request_id()
         command_id = "c-" + uuid.uuid4().hex

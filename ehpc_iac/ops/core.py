@@ -1,6 +1,7 @@
 """The shared machinery of the operations facade: requests, state, locks, logs, status checks."""
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import threading
@@ -20,6 +21,8 @@ from ..errors import (ClusterNotFound, ConflictOpt, EhpcError, EngineError, Engi
 from ..scheduler import JobScheduler, NodeScheduler, SchedulerBackend, get_scheduler
 from ..spec import parse
 from ..ssh import SSHNode, SSHPool
+from ..configure.owned import sweep_stale
+from .health import HealthChecker
 from .jobs_state import JobStore
 from .lock import SCALER_MARK, ClusterLock, is_locked, lock_holder, yields_to
 from .nodes_state import NodeStateStore
@@ -57,6 +60,7 @@ class OpsCore:
         self._engine_factory = engine_factory
         self._engines: dict[str, Engine] = {}
         self.configurator = configurator or AnsibleConfigurator()
+        self.health = HealthChecker(self)
 
     # --- requests -------------------------------------------------------------
     @staticmethod
@@ -90,6 +94,14 @@ class OpsCore:
             self.state.add_log(rec.id, new_request_id(), "Status", "error", reason)
             rec = self.state.get_cluster(rec.id) or rec
         return rec
+
+    def live(self, rec: ClusterRecord, nodes=None) -> ClusterRecord:
+        """The record as reads report it: a running cluster that fails a live check (health.py) is
+        reported in exception with the failing node and check as its reason (not recorded)."""
+        fault = self.health.fault(rec, nodes) if rec.status == RUNNING else None
+        if fault is None:
+            return rec
+        return dataclasses.replace(rec, status=EXCEPTION, status_reason=f"health: {fault.message}")
 
     def _require_status(self, rec: ClusterRecord, operation: str, allowed: tuple[str, ...]) -> None:
         """ConflictOpt while another write runs (it may be about to change the status), else the status check."""
@@ -143,7 +155,11 @@ class OpsCore:
     @contextmanager
     def _recorded(self, rec: ClusterRecord, operation: str, request_id: str, progress: Progress,
                   on_error_status: Optional[str] = EXCEPTION) -> Iterator[Progress]:
-        """Log start, steps and end of an operation; on failure mark the cluster with the reason."""
+        """Log start, steps and end of an operation; on failure mark the cluster with the reason
+        (not when the engine is unreachable: that is no fault of the cluster)."""
+        for stale in sweep_stale(self.state.cluster_dir(rec.id) / "run"):  # left by an owner that was killed
+            self.state.add_log(rec.id, request_id, operation, "debug", f"removed {stale.name}, left by a killed run")
+        self.health.forget(rec.id)
         self.state.add_log(rec.id, request_id, operation, "info", f"{operation} started")
 
         def step(msg: str) -> None:
@@ -157,7 +173,7 @@ class OpsCore:
             reason = exc.message if isinstance(exc, EhpcError) else f"{type(exc).__name__}: {exc}"
             if isinstance(exc, KeyboardInterrupt):
                 reason = "interrupted"
-            if on_error_status:
+            if on_error_status and not isinstance(exc, EngineUnavailable):
                 self.state.update_cluster(rec.id, status=on_error_status, status_reason=f"{operation}: {reason}")
             self.state.add_log(rec.id, request_id, operation, "error", f"{operation} failed: {reason}")
             raise
@@ -165,13 +181,23 @@ class OpsCore:
 
     def _operation(self, rec: ClusterRecord, operation: str, body: Callable[[Progress], None], *,
                    progress: Progress = no_progress, async_: bool = False, request_id: Optional[str] = None,
-                   on_error_status: Optional[str] = EXCEPTION, lock: Optional[ClusterLock] = None) -> str:
+                   on_error_status: Optional[str] = EXCEPTION, lock: Optional[ClusterLock] = None,
+                   needs_engine: bool = True) -> str:
         """Run a write operation under the cluster's lock; returns its request id (also its task id).
+        An operation that ``needs_engine`` is refused with EngineUnavailable before anything runs
+        when the engine cannot be reached.
 
         The lock is taken here, before returning, so a second writer gets ConflictOpt at
         once even when this one runs in the background (``async_``).
         """
         request_id = request_id or new_request_id()
+        if needs_engine:
+            try:
+                self.engine(rec.engine).check()
+            except BaseException:
+                if lock:
+                    lock.release()
+                raise
         lock = lock or ClusterLock(self.home / "locks", rec.id, operation).acquire()
 
         def run(p: Progress) -> None:
@@ -242,6 +268,9 @@ class OpsCore:
     def _job_scheduler(self, rec: ClusterRecord) -> JobScheduler:
         """Jobs on the first login node, or on the primary scheduler (manager) when there is none."""
         nodes = self.engine(rec.engine).inspect(rec.plan)
+        fault = self.health.fault(rec, nodes)
+        if fault:  # fail at once, naming the node, rather than hang on it
+            raise SchedulerError(f"the cluster cannot run job commands: {fault.message}")
         host = (rec.plan.logins or rec.plan.schedulers)[0].hostname
         node = nodes[host]
         if not node.address:
@@ -266,9 +295,11 @@ class OpsCore:
 
     # --- machines and configuration ----------------------------------------------------------
     def _inspect_quietly(self, rec: ClusterRecord):
+        """The machines as the engine sees them; {} when it fails on them (EngineUnavailable,
+        the engine itself being unreachable, propagates: reads answer ServiceUnavailable)."""
         try:
             return self.engine(rec.engine).inspect(rec.plan)
-        except (EngineUnavailable, EngineError):
+        except EngineError:
             return {}
 
     def _require_powered(self, rec: ClusterRecord, operation: str) -> None:
@@ -282,7 +313,7 @@ class OpsCore:
         return [UserEntry(u["name"], u["uid"], u["grp"], u["password_hash"]) for u in self.state.users(cluster_id)]
 
     def configure(self, rec: ClusterRecord, nodes, step: Progress, limit=None, playbook: str = "cluster.yml",
-                  users: Optional[list[UserEntry]] = None):
+                  users: Optional[list[UserEntry]] = None, **extra: Any):
         """Run a playbook over the cluster; the account server always gets the stored users (never an
         empty list by omission: the account roles delete the accounts they made that are not listed)."""
         keys_file = self.state.cluster_dir(rec.id) / "authorized_keys"
@@ -294,7 +325,7 @@ class OpsCore:
             rec.plan, nodes, self.access(rec.id), log_dir=self.log_dir(rec.id), limit=limit, progress=step,
             playbook=playbook, root_password_hash=rec.root_password_hash or None, authorized_keys=keys,
             users=tuple(u.as_vars() for u in users), account_vars=account_vars,
-            scheduler_vars=self.scheduler_backend(rec).config_vars(rec.plan.scheduler_settings))
+            scheduler_vars=self.scheduler_backend(rec).config_vars(rec.plan.scheduler_settings), **extra)
 
     def wait_operation(self, cluster_id: str, task_id: str, progress: Progress = no_progress,
                        timeout: float = 3600, poll: float = 0.3) -> dict[str, Any]:

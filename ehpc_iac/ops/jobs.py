@@ -26,10 +26,12 @@ from ..scheduler import (ACTIVE_STATES, FAILED, FINISHED, JOB_STATES, QUEUED, RU
                               JobInfo, JobRequest, JobScheduler)
 from ..spec.jobs import (CreateJobRequest, DeleteJobsRequest, DescribeJobRequest, GetJobLogRequest, ListJobsRequest,
                          RerunJobsRequest, StopJobsRequest, SubmitJobRequest, mem_mb, time_seconds)
-from .core import RUNNING as CLUSTER_RUNNING, Area, new_request_id
+from .core import EXCEPTION as CLUSTER_EXCEPTION, RUNNING as CLUSTER_RUNNING, Area, new_request_id
 from .state import ClusterRecord
 
 JOB_OPS_STATUSES = (CLUSTER_RUNNING,)
+# reads of jobs also in exception: a person must see the jobs of a broken cluster
+JOB_READS, JOB_READ_STATUSES = ("ListJobs", "DescribeJob", "GetJobLog", "GetJob"), (CLUSTER_RUNNING, CLUSTER_EXCEPTION)
 # InputFileUrl over http(s), on the node with its python3 (the image has no curl or wget)
 _FETCH = ("import shutil,sys,urllib.request as u; "
           "shutil.copyfileobj(u.urlopen(sys.argv[1], timeout=60), open(sys.argv[2], 'wb'))")
@@ -48,7 +50,7 @@ class JobOps(Area):
 
     def _jobs_cluster(self, cluster_id: str, operation: str) -> ClusterRecord:
         rec = self.core._cluster(cluster_id)
-        self.core._check_status(rec, operation, JOB_OPS_STATUSES)
+        self.core._check_status(rec, operation, JOB_READ_STATUSES if operation in JOB_READS else JOB_OPS_STATUSES)
         return rec
 
     # --- checks -------------------------------------------------------------------

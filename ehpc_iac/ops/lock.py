@@ -23,6 +23,9 @@ from ..errors import ConflictOpt
 
 SCALER_MARK = "[autoscale]"
 SCALER_WAIT_S = 900.0
+# A held lock without a name is a holder between flock and writing its name, or between clearing
+# its name and unlocking: both last microseconds, so look again before calling it a conflict.
+UNNAMED_WAIT_S = 1.0
 
 
 class ClusterLock:
@@ -35,6 +38,7 @@ class ClusterLock:
     def acquire(self) -> "ClusterLock":
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         deadline = time.monotonic() + SCALER_WAIT_S
+        unnamed = time.monotonic() + UNNAMED_WAIT_S
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -43,6 +47,9 @@ class ClusterLock:
                 holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or None
                 if yields_to(holder, self.operation) and time.monotonic() < deadline:
                     time.sleep(0.2)   # the auto scaler's step ends soon: wait rather than fail
+                    continue
+                if holder is None and time.monotonic() < unnamed:
+                    time.sleep(0.05)  # the holder is naming itself, or releasing (name cleared first)
                     continue
                 os.close(fd)
                 raise ConflictOpt(self.cluster_id, holder) from None
@@ -85,13 +92,19 @@ def lock_holder(lock_dir: Path, cluster_id: str) -> str | None:
     if not path.exists():
         return None
     fd = os.open(path, os.O_RDONLY)
+    unnamed = time.monotonic() + UNNAMED_WAIT_S
     try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return os.pread(fd, 200, 0).decode(errors="replace").strip() or "another operation"
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                return None
+            except BlockingIOError:
+                name = os.pread(fd, 200, 0).decode(errors="replace").strip()
+                if name or time.monotonic() >= unnamed:
+                    return name or "another operation"
+                time.sleep(0.05)   # naming itself or releasing: look again
     finally:
         os.close(fd)
-    return None
 
 
 def is_locked(lock_dir: Path, cluster_id: str) -> bool:

@@ -1,5 +1,5 @@
 """Node operations: AddNodes, DeleteNodes, ListNodes, ListNodesNoPaging, ListNodesByQueue,
-StartNodes, StopNodes, ResetNodes, and RecoverCluster.
+StartNodes, StopNodes, ResetNodes (RecoverCluster: recovery.py).
 
 Every change is: a new plan (under the cluster lock, from the plan as the last writer left
 it), an engine converge, an Ansible run limited to the nodes concerned (plus the primary
@@ -24,9 +24,9 @@ from ..errors import ComputeNotFound, InvalidParams, SchedulerError
 from ..plan import COMPUTE, LOGIN, ClusterPlan, NodePlan, add_compute_nodes, remove_nodes
 from ..spec import load_cluster_spec
 from ..spec.nodes import (AddNodesRequest, DeleteNodesRequest, InstanceRef, ListNodesByQueueRequest,
-                          ListNodesNoPagingRequest, ListNodesRequest, RecoverClusterRequest, ResetNodesRequest,
+                          ListNodesNoPagingRequest, ListNodesRequest, ResetNodesRequest,
                           StartNodesRequest, StopNodesRequest)
-from .core import EXCEPTION, INIT, RUNNING, STOPPED, Area, new_request_id
+from .core import EXCEPTION, INIT, RUNNING, Area, new_request_id
 from .lock import is_locked
 from .state import ClusterRecord, now_iso
 
@@ -270,47 +270,12 @@ class NodeOps(Area):
             raise
         return lock, rec, nodes
 
-    # --- RecoverCluster ---------------------------------------------------------------------------
-    def recover_cluster(self, params: Optional[Mapping[str, Any]] = None, /, *, progress: Progress = no_progress,
-                        **kwargs: Any) -> dict[str, Any]:
-        """Re-converge the whole cluster: re-create missing or crashed nodes, restart stopped daemons,
-        re-apply the configuration; users and shared data stay."""
-        req = self.core._request(RecoverClusterRequest, params, kwargs)
-        rec = self.core._cluster(req.ClusterId)
-        current = {"ImageId": rec.plan.image_id or "", "OsTag": rec.spec.get("OsTag"),
-                   "SchedulerType": rec.spec.get("SchedulerType"), "AccountType": rec.spec.get("AccountType")}
-        for field, have in current.items():
-            want = getattr(req, field)
-            if want and want != have:
-                raise InvalidParams(field, f"RecoverCluster cannot change {field} from {have or '(default)'!r} to "
-                                           f"{want!r} yet; create a new cluster with it")
-        allowed = (RUNNING, EXCEPTION, STOPPED)
-        self.core._require_status(rec, "RecoverCluster", allowed)
-        lock, rec = self.core._begin(req.ClusterId, "RecoverCluster", allowed)
-
-        def body(step: Progress) -> None:
-            self.core.state.update_cluster(rec.id, status=INIT, status_reason="")
-            step("re-creating missing nodes and starting stopped ones")
-            result = self.core.engine(rec.engine).converge(rec.plan, self.core.access(rec.id), step)
-            if result.created or result.replaced or result.started:
-                step(f"re-created {result.created + result.replaced}, started {result.started}")
-            step("re-applying the configuration (Ansible)")
-            self.core.configure(rec, result.nodes, step)
-            sched = self.core._node_scheduler(rec)
-            down = [h for h, i in sched.info().items() if i["state"] in NODE_BAD_STATES]
-            if down:
-                sched.resume(down)
-            self.core.node_state.clear(rec.id)
-            self.core.state.update_cluster(rec.id, status=RUNNING, status_reason="")
-
-        task = self.core._operation(rec, "RecoverCluster", body, progress=progress, async_=req.Async, lock=lock)
-        return {"RequestId": task, "TaskId": task}
-
     # --- ListNodes* ------------------------------------------------------------------------------
     def _node_views(self, rec: ClusterRecord) -> list[dict[str, Any]]:
         outs = self.core._inspect_quietly(rec)
         sched: dict[str, dict] = {}
-        if rec.status == RUNNING and outs:
+        fault = self.core.health.fault(rec, outs) if outs else None
+        if rec.status in (RUNNING, EXCEPTION) and outs and (fault is None or fault.check == "account"):
             try:
                 sched = self.core._node_scheduler(rec).info()
             except Exception:  # a listing must not fail because the controller is down

@@ -123,7 +123,7 @@ class QueueOps(Area):
             self.core.state.update_cluster(rec.id, plan=cur.plan.replace(queues=queues))
             step(f"queue {req.QueueName}: ComputeInstanceType {req.ComputeInstanceType}")
 
-        return {"RequestId": self.core._operation(rec, "UpdateQueueConfig", body, on_error_status=None,
+        return {"RequestId": self.core._operation(rec, "UpdateQueueConfig", body, on_error_status=None, needs_engine=False,
                                              async_=req.Async)}
 
     # --- shared -----------------------------------------------------------------------------

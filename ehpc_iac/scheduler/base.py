@@ -164,6 +164,27 @@ class NodeScheduler(ABC):
         raise SchedulerError(f"pending demand (auto scaling) is not available for this scheduler "
                              f"({type(self).__name__})")
 
+    def problem(self) -> Optional[str]:
+        """A cheap live check of the controller: what is wrong, or None when it answers. The
+        default asks for the CPU counts; back ends may check their daemon more directly."""
+        try:
+            self.used_cpus()
+        except Exception as exc:  # noqa: BLE001 - any failure is the answer
+            return str(exc)[:300]
+        return None
+
+    def fault_drained(self) -> dict[str, str]:
+        """{node: reason} of nodes the scheduler itself took out of service because of a fault
+        (a failed launch, a lost node), as opposed to an admin's or an operation's drain; the
+        default knows none."""
+        return {}
+
+    def settle_duplicate_launches(self, fault: dict[str, str]) -> list[str]:
+        """After a recovery: jobs the controller started again from stale state and that a node
+        refused (``fault``: fault_drained()), which would otherwise run twice, are removed from the
+        queue; returns their ids. The default knows no such case."""
+        return []
+
     def close(self) -> None:
         pass
 
@@ -182,6 +203,10 @@ class SchedulerBackend(ABC):
     settings_field: str = ""
     #: the reference's SchedName values of this scheduler (GetSchedulerInfo / SetSchedulerInfo)
     sched_names: tuple[str, ...] = ()
+
+    #: the node states (as the verify play reads them) that count as present after a recovery,
+    #: drained ones included: RecoverCluster never fails because a node is drained
+    present_states: tuple[str, ...] = ()
 
     @abstractmethod
     def jobs(self, ssh: "SSHNode") -> JobScheduler:

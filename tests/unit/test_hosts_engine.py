@@ -166,6 +166,7 @@ def ops(tmp_path):
     runner, conf = Runner(), FakeConfigurator()
     engine = HostsEngine(runner=runner, tcp_probe=lambda e, t: True)
     o = Ehpc(tmp_path / "home", engine_factory=lambda name: engine, configurator=conf)
+    o.health.ssh_checks = False  # the listed machines do not exist: no daemons to check over SSH
     return o, runner, conf
 
 

@@ -20,6 +20,7 @@ from .nodes import SlurmNodes
 class SlurmBackend(SchedulerBackend):
     name = "slurm"
     label = "Slurm"
+    present_states = ("idle", "mix", "alloc", "comp", "drain", "drng")   # sinfo %t
     queue_noun = "Slurm partition"
     # slurm.conf (with the partitions) is on every Slurm host; the play applies partition changes
     # with `scontrol reconfigure`, so queue changes touch no running job
