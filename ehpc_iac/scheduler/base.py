@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Optional
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..plan import ClusterPlan
+    from ..spec.cluster import ClusterSpec
     from ..ssh import SSHNode
 
 # The job states the API reports (ListJobs State filter values, besides "all").
@@ -161,6 +162,9 @@ class SchedulerBackend(ABC):
     config_roles: tuple[str, ...] = ()
     #: the largest number of compute nodes one cluster may have
     max_compute_nodes: int = 1000
+
+    def check_cluster(self, spec: "ClusterSpec") -> None:
+        """Refuse (InvalidParams naming the field) what this scheduler lacks, before anything is made."""
 
     @abstractmethod
     def jobs(self, ssh: "SSHNode") -> JobScheduler:
