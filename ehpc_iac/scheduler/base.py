@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..plan import ClusterPlan
+    from ..spec.cluster import ClusterSpec
     from ..ssh import SSHNode
 
 # The job states the API reports (ListJobs State filter values, besides "all").
@@ -207,6 +208,9 @@ class SchedulerBackend(ABC):
     #: the node states (as the verify play reads them) that count as present after a recovery,
     #: drained ones included: RecoverCluster never fails because a node is drained
     present_states: tuple[str, ...] = ()
+
+    def check_cluster(self, spec: "ClusterSpec") -> None:
+        """Refuse (InvalidParams naming the field) what this scheduler lacks, before anything is made."""
 
     @abstractmethod
     def jobs(self, ssh: "SSHNode") -> JobScheduler:

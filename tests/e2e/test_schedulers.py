@@ -15,6 +15,8 @@ PW = "Sch3d!pass"
 # the command that prints the host name of every node of a multi-node job (once per node)
 MULTI_NODE = {
     "slurm": "srun hostname",
+    # the job runs on the first host of its parallel environment; qrsh -inherit starts a task on each
+    "opengridscheduler": "for h in $(cut -d' ' -f1 $PE_HOSTFILE); do qrsh -inherit -nostdin $h hostname; done",
 }
 SCHEDULERS = list(MULTI_NODE)
 

@@ -256,3 +256,12 @@ def test_async_returns_at_once_and_holds_the_lock(ehpc, fake, conf):
     final = ehpc.wait_operation(cid, resp["TaskId"], timeout=10)
     assert final["message"] == "StartCluster succeeded"
     assert ehpc.describe_cluster(ClusterId=cid)["ClusterInfo"]["Status"] == "running"
+
+
+def test_scheduler_capabilities_refuse_before_anything_is_made(ehpc, fake):
+    with pytest.raises(InvalidParams) as ei:
+        ehpc.create_cluster({"Name": "grid", "SchedulerType": "opengridscheduler", "HaEnable": True})
+    assert ei.value.field == "HaEnable"
+    assert fake.machines == {} and ehpc.list_clusters()["TotalCount"] == 0
+    cid = ehpc.create_cluster({"Name": "grid", "SchedulerType": "opengridscheduler"})["ClusterId"]
+    assert ehpc.describe_cluster(ClusterId=cid)["ClusterInfo"]["SchedulerType"] == "opengridscheduler"
