@@ -15,6 +15,7 @@ from .base import (ACTIVE_STATES, AFTER_ANY, AFTER_OK, ARRAY_INDEX_VAR, FAILED, 
 # SchedulerType -> "module:class" of its back end (imported on first use)
 BACKENDS: dict[str, str] = {
     "slurm": "ehpc_iac.scheduler.slurm:SlurmBackend",
+    "pbs": "ehpc_iac.scheduler.pbs:PbsBackend",
 }
 
 

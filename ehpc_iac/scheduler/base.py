@@ -12,6 +12,7 @@
 """
 from __future__ import annotations
 
+import shlex
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Optional
@@ -61,6 +62,18 @@ class JobRequest:
     after: list[str] = field(default_factory=list)   # job ids this job waits for
     after_policy: str = AFTER_OK             # AFTER_OK or AFTER_ANY
     cancel_if_dependency_fails: Optional[bool] = None   # cancel when ``after`` can never be satisfied
+
+
+def script_body(req: JobRequest) -> list[str]:
+    """The lines every back end's job script ends with: the user's variables (values quoted), the
+    prologue, the command, then PostCmdLine, exiting with the command's status."""
+    lines = [f"export {k}={shlex.quote(v)}" for k, v in req.env.items()]
+    lines += req.prologue
+    lines += [req.command, "__ehpc_rc=$?"]
+    if req.post_command:
+        lines.append(req.post_command)
+    lines.append("exit $__ehpc_rc")
+    return lines
 
 
 @dataclass

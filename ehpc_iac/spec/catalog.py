@@ -62,8 +62,8 @@ APPLICATIONS: dict[str, list[str]] = {
     "Python3": ["python3-numpy", "python3-scipy"],
 }
 
-SCHEDULERS_SUPPORTED = ("slurm",)
+SCHEDULERS_SUPPORTED = ("slurm", "pbs")
 # Known to E-HPC, not implemented here yet: refused with a clear message.
-SCHEDULERS_PLANNED = ("pbs", "pbs19", "opengridscheduler", "deadline", "lsf", "slurm19", "slurm20", "custom")
+SCHEDULERS_PLANNED = ("pbs19", "opengridscheduler", "deadline", "lsf", "slurm19", "slurm20", "custom")
 ACCOUNT_TYPES_SUPPORTED = ("nis",)
 ACCOUNT_TYPES_PLANNED = ("ldap",)

@@ -4,13 +4,12 @@ the job's user through ``runuser``, so the job belongs to that user and never to
 from __future__ import annotations
 
 import re
-import shlex
 from typing import Optional
 
 from ...errors import SchedulerError
 from ...ssh import SSHNode
 from ..base import (AFTER_OK, ARRAY_INDEX_VAR, FAILED, FINISHED, QUEUED, RUNNING, STOPPED, UNKNOWN, JobInfo,
-                    JobRequest, JobScheduler)
+                    JobRequest, JobScheduler, script_body)
 from ..remote import reach, read_as, run_checked
 
 _STATE_MAP = {
@@ -34,15 +33,7 @@ def build_script(req: JobRequest) -> str:
     """The batch script: variables exported with quoted values, then the user's command and PostCmdLine.
     A first no-op line ends sbatch's ``#SBATCH`` parsing, so options come only from the argv."""
     lines = ["#!/bin/bash", ": ehpc-iac job", f'export {ARRAY_INDEX_VAR}="${{SLURM_ARRAY_TASK_ID:-}}"']
-    for k, v in req.env.items():
-        lines.append(f"export {k}={shlex.quote(v)}")
-    lines += req.prologue
-    lines.append(req.command)
-    lines.append("__ehpc_rc=$?")
-    if req.post_command:
-        lines.append(req.post_command)
-    lines.append("exit $__ehpc_rc")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + script_body(req)) + "\n"
 
 
 def sbatch_argv(req: JobRequest) -> list[str]:
