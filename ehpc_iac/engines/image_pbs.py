@@ -91,7 +91,7 @@ def image_tag(repo: str, suite: str, *parts: str) -> str:
 
 def _build(client, context: Path, tag: str, buildargs: dict, what: str, progress: Progress) -> None:
     import docker
-    long_client = docker.DockerClient(base_url=client.api.base_url, timeout=BUILD_TIMEOUT_S)
+    long_client = docker.from_env(timeout=BUILD_TIMEOUT_S)   # builds are silent for minutes
     progress(f"building {what} {tag}")
     t0 = time.monotonic()
     try:

@@ -16,6 +16,7 @@ from ..engines import Progress, no_progress
 from ..errors import EngineError, EngineUnavailable, InvalidOpt, InvalidParams, SchedulerError
 from ..plan import ClusterPlan, plan_cluster, random_cluster_id
 from ..spec import ClusterSpec, load_cluster_spec
+from ..scheduler import get_scheduler
 from ..spec.hosts import HOSTS_LABEL, check_hosts_against_plan, hosts_label, parse_hosts, pop_hosts
 from ..spec.requests import (DeleteClusterRequest, DescribeClusterRequest, ListClustersMetaRequest,
                              ListClustersRequest, ModifyClusterAttributesRequest, StartClusterRequest,
@@ -102,6 +103,7 @@ class ClusterOps(Area):
 
     def _check_create_inputs(self, spec: ClusterSpec) -> str:
         """Checks that need the file system; returns the key pair's public key (or '')."""
+        get_scheduler(spec.SchedulerType).check_cluster(spec)
         for i, script in enumerate(spec.PostInstallScript, start=1):
             if not script.Url.startswith("http"):
                 path = Path(script.Url.removeprefix("file://"))

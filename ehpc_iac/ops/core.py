@@ -272,7 +272,8 @@ class OpsCore:
         return self.configurator.configure(
             rec.plan, nodes, self.access(rec.id), log_dir=self.log_dir(rec.id), limit=limit, progress=step,
             playbook=playbook, root_password_hash=rec.root_password_hash or None, authorized_keys=keys,
-            users=tuple(u.as_vars() for u in users))
+            users=tuple(u.as_vars() for u in users),
+            manage_etc_hosts=self.scheduler_backend(rec).needs_etc_hosts)
 
     def wait_operation(self, cluster_id: str, task_id: str, progress: Progress = no_progress,
                        timeout: float = 3600, poll: float = 0.3) -> dict[str, Any]:

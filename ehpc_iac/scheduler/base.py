@@ -172,6 +172,9 @@ class SchedulerBackend(ABC):
     queue_noun: str = "queue"  # how messages name one of its queues ("Slurm partition")
     #: the hosts where the configuration play keeps the scheduler's queues (QueueOps re-runs them)
     config_roles: tuple[str, ...] = ()
+    #: whether every node needs /etc/hosts entries for the others (the scheduler checks that a host
+    #: name's reverse lookup leads back to it, which Docker's DNS does not give)
+    needs_etc_hosts: bool = False
     #: the largest number of compute nodes one cluster may have
     max_compute_nodes: int = 1000
 
@@ -198,6 +201,10 @@ class SchedulerBackend(ABC):
     @abstractmethod
     def expand_hostlist(self, expr: str) -> list[str]:
         """The scheduler's compact node list (as jobs report it) -> host names."""
+
+    def check_cluster(self, spec) -> None:
+        """Refuse (InvalidParams naming the field) a cluster setting this scheduler cannot honour,
+        before anything is created. Every setting is accepted by default."""
 
     def config_hosts(self, plan: "ClusterPlan") -> list[str]:
         """Hosts whose scheduler configuration holds the queues."""

@@ -15,6 +15,9 @@ PW = "Sch3d!pass"
 # the command that prints the host name of every node of a multi-node job (once per node)
 MULTI_NODE = {
     "slurm": "srun hostname",
+    # pbsdsh runs the command on every node of the job; the tasks' own output goes to the job's PBS
+    # stream, not to pbsdsh's, so each node appends its name to a file on the shared /home
+    "pbs": "pbsdsh -- /bin/sh -c 'hostname >> $HOME/.pbsdsh.$PBS_JOBID' && cat $HOME/.pbsdsh.$PBS_JOBID",
 }
 SCHEDULERS = list(MULTI_NODE)
 

@@ -119,3 +119,12 @@ def test_backend_expands_its_output_patterns():
     assert b.expand_output(b.default_stdout("sam"), "12_3", "sam", "") == "/home/sam/pbs-12.3.out"
     assert b.expand_output("/tmp/%x.%A.%a.out", "12_3", "sam", "j") == "/tmp/j.12.3.out"
     assert b.expand_hostlist("compute0,compute1") == ["compute0", "compute1"]
+
+
+def test_pbs_refuses_ha_naming_the_field():
+    from ehpc_iac.spec import load_cluster_spec
+    spec = load_cluster_spec({"Name": "pbs-ha", "SchedulerType": "pbs", "HaEnable": True})
+    with pytest.raises(InvalidParams) as ei:
+        get_scheduler("pbs").check_cluster(spec)
+    assert ei.value.field == "HaEnable"
+    get_scheduler("slurm").check_cluster(spec)

@@ -9,6 +9,7 @@ group ``pbs``; the node image is built by engines/image_pbs.py.
 """
 from __future__ import annotations
 
+from ...errors import InvalidParams
 from ...plan import SCHEDULER
 from ...ssh import SSHNode
 from ..base import SchedulerBackend
@@ -23,6 +24,13 @@ class PbsBackend(SchedulerBackend):
     # queues and the nodes' queue attributes live in the server's database: qmgr on the manager
     config_roles = (SCHEDULER,)
     max_compute_nodes = 1000
+    # pbs_server resolves a node's address back to a name and that name forward again
+    needs_etc_hosts = True
+
+    def check_cluster(self, spec) -> None:
+        if spec.HaEnable:
+            raise InvalidParams("HaEnable", "OpenPBS clusters have a single PBS server here (no failover "
+                                            "server); set HaEnable to false")
 
     def jobs(self, ssh: SSHNode) -> PbsJobs:
         return PbsJobs(ssh, self.default_stdout)
