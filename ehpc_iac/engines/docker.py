@@ -28,7 +28,7 @@ from ..plan import SCHEDULER, SCHEDULER_BACKUP, ClusterPlan, NodePlan, VolumePla
 from .base import (EXCEPTION, MISSING, RUNNING, STOPPED, Access, ConvergeResult, Engine,
                    NodeOutput, Progress, no_progress)
 from .docker_client import HOW_TO_START, _docker_module, _short, engine_call as _engine_call, unreachable
-from .image import ensure_node_image
+from .image import node_image_for
 
 LABEL_CLUSTER = "ehpc.cluster-id"
 LABEL_HOST = "ehpc.hostname"
@@ -139,7 +139,7 @@ class DockerEngine(Engine):
     # --- converge -------------------------------------------------------------
     @_engine_call
     def ensure_image(self, plan: ClusterPlan, progress: Progress = no_progress) -> str:
-        return ensure_node_image(self.client, plan.os_tag, plan.image_id, progress)
+        return node_image_for(self.client, plan, progress)
 
     def _ensure_network(self, plan: ClusterPlan) -> ipaddress.IPv4Network:
         """The cluster's bridge network, with a user-configured subnet so nodes can have fixed IPs.

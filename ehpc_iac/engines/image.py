@@ -117,3 +117,14 @@ def ensure_node_image(client, os_tag: str, image_id: str | None = None,
         raise EngineError(f"building the node image failed: {exc.msg}\n{tail}") from None
     progress(f"node image {ref} ready in {time.monotonic() - t0:.0f}s")
     return ref
+
+
+def node_image_for(client, plan, progress: Progress = no_progress) -> str:
+    """The node image of ``plan``: its ImageId, else the image of its scheduler type (the
+    node image above for Slurm; PBS clusters use it with OpenPBS added, see image_pbs.py)."""
+    ref = ensure_node_image(client, plan.os_tag, plan.image_id, progress)
+    if plan.image_id or plan.scheduler_type != "pbs":
+        return ref
+    from .image_pbs import ensure_pbs_node_image
+    suite = OS_TAGS[plan.os_tag]
+    return ensure_pbs_node_image(client, suite, f"{BASE_REPO}:{suite}", ref, progress)

@@ -53,6 +53,7 @@ class SchedulerInfoOps(Area):
                                            f"{backend.settings_field or 'no settings'} apply to it")
             for entry in entries:
                 given.update(entry.model_dump(exclude_none=True, exclude_defaults=True))
+        backend.check_settings(given)
         self.core._require_status(rec, "SetSchedulerInfo", (RUNNING,))
         lock, rec = self.core._begin(req.ClusterId, "SetSchedulerInfo", (RUNNING,))
 

@@ -16,6 +16,7 @@ from .base import (ACTIVE_STATES, AFTER_ANY, AFTER_OK, ARRAY_INDEX_VAR, FAILED, 
 BACKENDS: dict[str, str] = {
     "slurm": "ehpc_iac.scheduler.slurm:SlurmBackend",
     "opengridscheduler": "ehpc_iac.scheduler.sge:SgeBackend",
+    "pbs": "ehpc_iac.scheduler.pbs:PbsBackend",
 }
 
 

@@ -240,6 +240,9 @@ class SchedulerBackend(ABC):
         """The settings SetSchedulerInfo can change, as the configuration has them by default."""
         return {}
 
+    def check_settings(self, settings: dict[str, Any]) -> None:
+        """Refuse (InvalidParams naming ``<settings_field>.1.<name>``) a setting this back end cannot apply."""
+
     def config_vars(self, settings: dict[str, Any]) -> dict[str, Any]:
         """Ansible variables that apply ``settings`` (the plan's SetSchedulerInfo values) in the roles."""
         return {}

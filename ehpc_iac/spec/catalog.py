@@ -62,8 +62,8 @@ APPLICATIONS: dict[str, list[str]] = {
     "Python3": ["python3-numpy", "python3-scipy"],
 }
 
-SCHEDULERS_SUPPORTED = ("slurm", "opengridscheduler")
+SCHEDULERS_SUPPORTED = ("slurm", "opengridscheduler", "pbs")
 # Known to E-HPC, not implemented here yet: refused with a clear message.
-SCHEDULERS_PLANNED = ("pbs", "pbs19", "deadline", "lsf", "slurm19", "slurm20", "custom")
+SCHEDULERS_PLANNED = ("pbs19", "deadline", "lsf", "slurm19", "slurm20", "custom")
 ACCOUNT_TYPES_SUPPORTED = ("nis", "ldap")
 ACCOUNT_TYPES_PLANNED = ()

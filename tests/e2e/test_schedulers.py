@@ -3,11 +3,14 @@
 One Tiny cluster per scheduler type (manager0 submits; 2 computes of 1 CPU each), one NIS user:
 a job across the 2 computes writes to /home, an array job, StopJobs, RerunJobs, a DAG of three
 tasks in order, AddNodes and DeleteNodes while a job runs elsewhere, AddQueue with a node in it.
-What differs per scheduler is only ``MULTI_NODE``: the command that runs on every node of a job.
+What differs per scheduler is ``MULTI_NODE`` (the command that runs on every node of a job) and
+``SETTINGS`` (GetSchedulerInfo / SetSchedulerInfo: the settings field and where to see its effect).
 """
 import time
 
 import pytest
+
+from ehpc_iac.errors import InvalidParams
 
 from .conftest import cluster_with_user, dexec, wait_state
 
@@ -17,8 +20,16 @@ MULTI_NODE = {
     "slurm": "srun hostname",
     # the job runs on the first host of its parallel environment; qrsh -inherit starts a task on each
     "opengridscheduler": "for h in $(cut -d' ' -f1 $PE_HOSTFILE); do qrsh -inherit -nostdin $h hostname; done",
+    # pbsdsh runs the command on every node of the job; the tasks' own output goes to the job's PBS
+    # stream, not to pbsdsh's, so each node appends its name to a file on the shared /home
+    "pbs": "pbsdsh -- /bin/sh -c 'hostname >> $HOME/.pbsdsh.$PBS_JOBID' && cat $HOME/.pbsdsh.$PBS_JOBID",
 }
 SCHEDULERS = list(MULTI_NODE)
+# SetSchedulerInfo: the settings field, and the command (on manager0) whose output shows SchedInterval=7
+SETTINGS = {
+    "slurm": ("SlurmInfo", "scontrol show config", "sched_interval=7"),
+    "pbs": ("PbsInfo", "/opt/pbs/bin/qstat -Bf", "scheduler_iteration = 7"),
+}
 
 
 @pytest.fixture(scope="module", params=SCHEDULERS)
@@ -122,3 +133,18 @@ def test_added_queue_runs_a_job_on_its_node(ehpc, cluster):
     assert home_file(cluster, "/home/sam/extra.txt").strip() == host
     ehpc.delete_nodes(ClusterId=cluster, Instance=[{"Id": added[0]}])
     ehpc.delete_queue(ClusterId=cluster, QueueName="extra")
+
+
+def test_scheduler_info_is_the_clusters_own(ehpc, cluster):
+    kind = scheduler_type(ehpc, cluster)
+    info = ehpc.get_scheduler_info(ClusterId=cluster)["SchedInfo"]
+    assert [i["SchedName"] for i in info] == [kind]
+    if kind not in SETTINGS:
+        with pytest.raises(InvalidParams) as e:
+            ehpc.set_scheduler_info(ClusterId=cluster, SlurmInfo=[{"SchedInterval": 7}])
+        assert e.value.field == "SlurmInfo"
+        return
+    field, command, shown = SETTINGS[kind]
+    ehpc.set_scheduler_info(ClusterId=cluster, **{field: [{"SchedInterval": 7}]})
+    assert shown in dexec(mgr(cluster), "sh", "-c", command)
+    assert '"SchedInterval": 7' in ehpc.get_scheduler_info(ClusterId=cluster)["SchedInfo"][0]["Configuration"]

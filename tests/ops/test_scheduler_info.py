@@ -59,3 +59,17 @@ def test_a_failed_configuration_run_puts_the_settings_back(ehpc, conf):
     conf.fail = None
     assert settings(ehpc, cid) == {"SchedInterval": 5, "BackfillInterval": 5}
     assert ehpc.describe_cluster(ClusterId=cid)["ClusterInfo"]["Status"] == "running"
+
+
+def test_pbs_settings_map_to_server_attributes_and_unsupported_ones_are_refused():
+    from ehpc_iac.scheduler import get_scheduler
+    pbs = get_scheduler("pbs")
+    assert pbs.settings_field == "PbsInfo" and "pbs" in pbs.sched_names
+    attrs = pbs.config_vars({"SchedInterval": 30, "SchedMaxJobs": 4})["ehpc_pbs_server_attributes"]
+    assert attrs["scheduler_iteration"] == "30" and attrs["max_run"] == "[o:PBS_ALL=4]"
+    assert attrs["flatuid"] == "True" and "max_queued" not in attrs and pbs.config_vars({}) == {}
+    with pytest.raises(InvalidParams) as e:
+        pbs.check_settings({"AclLimit": [{"Queue": "workq", "AclUsers": "a"}]})
+    assert e.value.field == "PbsInfo.1.AclLimit"
+    sge = get_scheduler("opengridscheduler")
+    assert sge.settings_field == "" and sge.config_vars({}) == {}

@@ -36,7 +36,7 @@ def test_bad_values_name_their_field():
     bad("DeployMode", DeployMode="Huge")
     bad("Name", Name="has spaces")
     bad("Name", Name="1starts-with-digit")
-    bad("SchedulerType", SchedulerType="pbs")
+    bad("SchedulerType", SchedulerType="pbs19")
     bad("SchedulerType", SchedulerType="nonsense")
     bad("AccountType", AccountType="ad")
     bad("OsTag", OsTag="CentOS_7.2_64")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ...errors import InvalidParams
-from ...plan import COMPUTE, LOGIN, SCHEDULER
+from ...plan import SCHEDULER
 from ...ssh import SSHNode
 from ..base import SchedulerBackend
 from .jobs import SgeJobs, to_sge_id
