@@ -15,8 +15,8 @@ from pydantic import BaseModel
 from ..accounts import AccountBackend, UserEntry, get_accounts
 from ..configure import AnsibleConfigurator, ensure_cluster_key
 from ..engines import Access, Engine, Progress, get_engine, no_progress
-from ..errors import (ClusterNotFound, ConflictOpt, EhpcError, EngineError, EngineUnavailable, InvalidClusterStatus, InvalidOpt, ObjectNotFound,
-                      SchedulerError, UnknownError)
+from ..errors import (ClusterNotFound, ConflictOpt, EhpcError, EngineError, EngineUnavailable, InvalidClusterStatus, InvalidOpt, ManagerNotFound, ObjectNotFound,
+                      UnknownError)
 from ..scheduler import JobScheduler, NodeScheduler, SchedulerBackend, get_scheduler
 from ..spec import parse
 from ..ssh import SSHNode, SSHPool
@@ -221,7 +221,7 @@ class OpsCore:
         nodes = nodes or self.engine(rec.engine).inspect(rec.plan)
         primary = nodes[rec.plan.schedulers[0].hostname]
         if not primary.address:
-            raise SchedulerError(f"the scheduler node {primary.hostname} is not reachable ({primary.status})")
+            raise ManagerNotFound(f"the scheduler node {primary.hostname} is {primary.status or 'gone'}")
         return self.scheduler_backend(rec).nodes(self.ssh_to(rec.id, primary))
 
     def _job_scheduler(self, rec: ClusterRecord) -> JobScheduler:
@@ -230,7 +230,7 @@ class OpsCore:
         host = (rec.plan.logins or rec.plan.schedulers)[0].hostname
         node = nodes[host]
         if not node.address:
-            raise ObjectNotFound(f"the node {host} that submits jobs is not reachable ({node.status})")
+            raise ManagerNotFound(f"the node {host} that submits jobs is {node.status or 'gone'}")
         return self.scheduler_backend(rec).jobs(self.ssh_to(rec.id, node))
 
     @property
