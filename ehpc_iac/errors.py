@@ -15,6 +15,7 @@ Every error carries the E-HPC error code and HTTP status of the reference
     |   +-- ImageNotFound      404
     |   +-- ObjectNotFound     404 (commands, queues ...)
     |   +-- UserNotExist       406 (AgentError.Account.UserNotExist)
+    |   +-- ManagerNotFound    404: the manager (scheduler or job submission) node is gone or not running
     +-- StateError             exit code 4
     |   +-- ConflictOpt        403
     |   +-- InvalidClusterStatus 403
@@ -24,6 +25,7 @@ Every error carries the E-HPC error code and HTTP status of the reference
         +-- EngineError        406 (EcsError): making machines failed
         +-- ConfigureError     406 (AgentError): Ansible failed
         +-- SchedulerError     406 (AgentError): scheduler command failed
+        |   +-- AgentResponseTimeout 406: a node does not answer (SSH unreachable or timed out)
         +-- UnknownError       500
 """
 from __future__ import annotations
@@ -128,6 +130,22 @@ class ConfigureError(ServerError):
 class SchedulerError(ServerError):
     code = "AgentError"
     http_status = 406
+
+
+class ManagerNotFound(NotFoundError):
+    """Seed 000: 404 ManagerNotFound, "The manager nodes do not exist or their status is abnormal." """
+    code = "ManagerNotFound"
+
+    def __init__(self, detail: str):
+        super().__init__(f"The manager nodes do not exist or their status is abnormal: {detail}.")
+
+
+class AgentResponseTimeout(SchedulerError):
+    """Seed 000: 406 AgentResponseTimeout, "Agent response timeout: %s" (the node does not answer)."""
+    code = "AgentResponseTimeout"
+
+    def __init__(self, detail: str):
+        super().__init__(f"Agent response timeout: {detail}")
 
 
 class UnknownError(ServerError):

@@ -15,4 +15,5 @@ def create_app(ctx: ApiContext) -> FastAPI:
     app.state.ctx = ctx
     app.include_router(rpc.router(ctx))
     app.include_router(rest_jobs.router(ctx))
+    app.include_router(rest_jobs.version_router(ctx))
     return app

@@ -16,7 +16,7 @@ here only translate headers and bodies to its calls and its answers back.
 This module is the REST API's one error-translation point: ``RestRoute`` wraps every route,
 so request validation errors become 400 ``InvalidParams`` naming the field, an ``EhpcError``
 its status with ``{"code", "message", "request_id", "field"}``, anything else a logged 500
-``InternalError`` without details. The RPC route ``/`` keeps its own format (rpc.py).
+``UnknownError`` (the reference's code) without details. The RPC route ``/`` keeps its own format (rpc.py).
 """
 from __future__ import annotations
 
@@ -33,13 +33,14 @@ from fastapi.routing import APIRoute
 from fastapi.security import HTTPBasic
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from .. import __version__
 from ..errors import ApiRequestError, EhpcError, InvalidParams, UnknownError
 from ..ops import new_request_id
 from ..ops.rest_jobs import NAME_PATTERN, RestJobService, TenantMap
 from .auth import Caller
 from .body import read_capped
 from .context import ApiContext
-from .rest_models import (SUBMISSION_ID_PATTERN, DeleteJobResponse, ErrorBody, JobDetails, JobLogsResponse,
+from .rest_models import (RAY_JOBS_API, SUBMISSION_ID_PATTERN, VersionResponse, DeleteJobResponse, ErrorBody, JobDetails, JobLogsResponse,
                           JobSubmitRequest, JobSubmitResponse, StopJobResponse)
 
 log = logging.getLogger("ehpc_iac.api.rest")
@@ -63,7 +64,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     403: {**_E, "description": "Forbidden.Tenant: the access key may not act for this tenant"},
     404: {**_E, "description": "JobNotFound: the tenant has no job with this submission id"},
     "default": {**_E, "description": "Other errors of the cluster (e.g. 406 AgentError, 503 ServiceUnavailable, "
-                                     "500 InternalError)"},
+                                     "500 UnknownError)"},
 }
 
 
@@ -157,8 +158,7 @@ def route_class(ctx: ApiContext) -> type[APIRoute]:
                     response = _error(err, rid)
                 except Exception:  # noqa: BLE001 - the one place that turns a bug into a 500
                     log.exception("internal error in %s %s (request %s)", request.method, request.url.path, rid)
-                    err = UnknownError("The request processing has failed due to some unknown error.")
-                    err.code = "InternalError"
+                    err = UnknownError("An unknown error occurred.")
                     response = _error(err, rid)
                 response.headers["X-Request-Id"] = rid
                 log.info("%s %s status=%s key=%s %.1fms", request.method, request.url.path, response.status_code,
@@ -200,7 +200,7 @@ def router(ctx: ApiContext) -> APIRouter:
         fields = body.model_dump(mode="json", exclude_none=True, exclude={"job_id"})
         submission_id = await ctx.call(jobs.submit, target, fields, access_key_id=caller.access_key_id,
                                        pool_label=pool)
-        return JobSubmitResponse(submission_id=submission_id)
+        return JobSubmitResponse(submission_id=submission_id, job_id=submission_id)
 
     r.add_api_route("", submit_job, methods=["POST"], response_model=JobSubmitResponse, summary="Submit a job",
                     responses={409: {**_E, "description": "SubmissionIdAlreadyExists"}})
@@ -234,7 +234,12 @@ def router(ctx: ApiContext) -> APIRouter:
                          tenant: TenantHeader = None) -> DeleteJobResponse:
         return DeleteJobResponse(deleted=await ctx.call(jobs.delete, tenant_of(request, tenant), submission_id))
 
-    # anything else under /api/jobs: the REST error body, not Starlette's {"detail": ...}
+    return _catch_all(r)
+
+
+def _catch_all(r: APIRouter, paths: tuple[str, ...] = ("", "/{rest:path}")) -> APIRouter:
+    """Anything else on ``paths`` (under the router's prefix): the REST error body, not Starlette's
+    {"detail": ...}."""
     known = [route for route in r.routes if isinstance(route, APIRoute)]
 
     async def no_route(request: Request) -> Response:
@@ -247,6 +252,18 @@ def router(ctx: ApiContext) -> APIRouter:
         response.headers["Allow"] = ", ".join(allowed)
         return response
 
-    for path in ("", "/{rest:path}"):
+    for path in paths:
         r.add_api_route(path, no_route, methods=ANY_METHOD, include_in_schema=False)
     return r
+
+
+def version_router(ctx: ApiContext) -> APIRouter:
+    """``GET /api/version``: what Ray's JobSubmissionClient asks first (same authentication as /api/jobs)."""
+    r = APIRouter(prefix="/api", tags=["jobs"], route_class=route_class(ctx),
+                  dependencies=[Depends(HTTPBasic(auto_error=False, realm="ehpc-iac"))], responses=ERRORS)
+
+    @r.get("/version", response_model=VersionResponse, summary="The Ray Jobs API level this API answers as")
+    async def get_version() -> VersionResponse:
+        return VersionResponse(**RAY_JOBS_API, session_name=f"ehpc-iac {__version__}")
+
+    return _catch_all(r, ("/version",))

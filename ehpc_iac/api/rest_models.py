@@ -50,9 +50,10 @@ class _Body(BaseModel):
 
 
 class RuntimeEnv(_Body):
-    working_dir: str = Field(
-        min_length=1, max_length=1024,
-        description="The job's working directory on the cluster: an absolute path or file:// URL of a directory "
+    working_dir: Optional[str] = Field(
+        default=None, min_length=1, max_length=1024,
+        description="The job's working directory on the cluster (default: the run-as user's home, so that "
+                    "Ray's JobSubmissionClient may leave it out): an absolute path or file:// URL of a directory "
                     "(inside the run-as user's home or /tmp; made when missing), or a file:// or http(s):// URL of a "
                     ".zip, .tar.gz, .tgz or .tar archive, unpacked into a directory of its own for the job (an "
                     "archive holding one top-level directory runs in that directory).",
@@ -67,7 +68,7 @@ class RuntimeEnv(_Body):
                     "cluster's nodes need pip (python3 -m pip): without it the job fails and its log says so.",
         examples=[["numpy==1.24", "scipy==1.11.0"]])
 
-    _nul = field_validator("working_dir")(classmethod(lambda cls, v: _no_nul(v)))
+    _nul = field_validator("working_dir")(classmethod(lambda cls, v: v if v is None else _no_nul(v)))
 
 
 class JobSubmitRequest(_Body):
@@ -82,7 +83,7 @@ class JobSubmitRequest(_Body):
 
     entrypoint: str = Field(min_length=1, max_length=MAX_ENTRYPOINT,
                             description="Shell command line the job runs (as the tenant's run-as user).")
-    runtime_env: RuntimeEnv
+    runtime_env: RuntimeEnv = Field(default_factory=RuntimeEnv)
     metadata: Optional[dict[MetaKey, Text]] = Field(default=None, max_length=64,
                                                     description="User-defined tags, returned with the job.")
     entrypoint_num_cpus: Optional[float] = Field(
@@ -130,6 +131,20 @@ class JobSubmitRequest(_Body):
 
 class JobSubmitResponse(BaseModel):
     submission_id: str
+    job_id: str = Field(json_schema_extra={"deprecated": True},
+                        description="Ray's older name of submission_id (deprecated; the same value).")
+
+
+# The Ray Jobs REST API level this API answers as (GET /api/version): Ray's JobSubmissionClient
+# asks for it first and needs 2.0 or later (submission_id).
+RAY_JOBS_API = {"version": "4", "ray_version": "2.9.0", "ray_commit": ""}
+
+
+class VersionResponse(BaseModel):
+    version: str = Field(description="The Ray Jobs REST API version this API follows.")
+    ray_version: str = Field(description="The Ray release whose job REST API this API answers as.")
+    ray_commit: str
+    session_name: str = Field(description="ehpc-iac and its version.")
 
 
 class JobDetails(BaseModel):

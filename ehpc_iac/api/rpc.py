@@ -10,7 +10,7 @@ One route serves both protocols:
 The version picks the action table (2018-04-12: ``v2018``; 2024-07-30: ``v2024``). This
 module is the HTTP endpoint's one error-translation point for RPC: an ``EhpcError``
 becomes its HTTP status and a body with RequestId, HostId, Code and Message; anything
-else is logged with its traceback and answered 500 ``InternalError`` without details.
+else is logged with its traceback and answered 500 ``UnknownError`` (the reference's code) without details.
 """
 from __future__ import annotations
 
@@ -101,8 +101,7 @@ class RpcEndpoint:
             body_out, status = error_body(exc, request_id, host_id), exc.http_status
         except Exception:  # noqa: BLE001 - the one place that turns a bug into a 500
             log.exception("internal error in %s (request %s)", action, request_id)
-            exc = UnknownError("The request processing has failed due to some unknown error.")
-            exc.code = "InternalError"
+            exc = UnknownError("An unknown error occurred.")
             body_out, status = error_body(exc, request_id, host_id), 500
         text, media = render(body_out, fmt, "Error" if status >= 400 else f"{action}Response")
         log.info("%s %s action=%s status=%s key=%s %.1fms", request.method, request.url.path, action, status,

@@ -6,8 +6,9 @@ that translates the 2.0 request into the 2018 facade parameters and the 2018 res
 DeleteCluster, CreateNodes, DeleteNodes, CreateUsers) start the work with ``Async=True`` and
 answer at once; GetCluster and ListNodes show its progress. Errors of the facade pass through
 (code, HTTP status), naming the caller's 2.0 field where the 2018 one differs. 2.0 options that
-cannot be honoured on ehpc-iac's machines are accepted when harmless and refused with
-InvalidParams naming them when they would change what the caller gets.
+only mean something on Alibaba Cloud are accepted and ignored through the one cloud-only table
+(spec/cloud_only.py); the others that cannot be honoured are refused with InvalidParams naming
+them, saying why.
 """
 from __future__ import annotations
 

@@ -24,34 +24,20 @@ CATEGORY, MODE = "Standard", "Integrated"
 QUEUE_SCALING = {"EnableScaleOut": "EnableAutoGrow", "EnableScaleIn": "EnableAutoShrink", "MinCount": "MinNodesInQueue",
                  "MaxCount": "MaxNodesInQueue", "MaxCountPerCycle": "MaxNodesPerCycle"}
 # Options of a node template (Manager.ManagerNode, Queues.N.ComputeNodes.N, CreateNodes' ComputeNode)
-# besides InstanceType and ImageId: accepted when they change nothing, refused when they would.
-NODE_TEMPLATE_RULES: dict[str, tuple[Any, str]] = {
-    "InstanceChargeType": (("PostPaid",), "nodes are not billed: only PostPaid (the default) is accepted"),
-    "SpotStrategy": (("NoSpot",), "nodes are not preemptible instances: only NoSpot is accepted"),
-    "DataDisks": ((), "data disks are not available: use SharedStorages for data"),
-    "SpotPriceLimit": (ANY, ""), "Period": (ANY, ""), "PeriodUnit": (ANY, ""), "AutoRenew": (ANY, ""),
-    "AutoRenewPeriod": (ANY, ""), "Duration": (ANY, ""), "EnableHT": (ANY, ""), "SystemDisk": (ANY, ""),
-}
+# besides InstanceType and ImageId are all in the cloud-only table (spec/cloud_only.py).
 QUEUE_RULES: dict[str, tuple[Any, str]] = {
     "HostnamePrefix": ((), "the first compute nodes are named compute0, compute1 ...; CreateNodes takes a "
                            "HostnamePrefix"),
     "HostnameSuffix": ((), "the first compute nodes are named compute0, compute1 ...; CreateNodes takes a "
                            "HostnameSuffix"),
-    "InterConnect": (("vpc",), "the nodes share an engine network (vpc); eRDMA is not available"),
-    "RamRole": ((), "nodes have no cloud RAM role"),
-    "ReservedNodePoolId": ((), "reserved node pools are not available"),
-    "KeepAliveNodes": ((), "node deletion protection is not available"),
-    "AllocationStrategy": (ANY, ""), "VSwitchIds": (ANY, ""),
+    "AllocationStrategy": (ANY, ""),
 }
 CLUSTER_RULES: dict[str, tuple[Any, str]] = {
     "ClusterCategory": ((CATEGORY,), "ehpc-iac makes Standard clusters; Serverless clusters are not available"),
     "ClusterMode": ((MODE,), "ehpc-iac makes every node of the cluster itself (Integrated); Hybrid and Custom "
                              "clusters are not available"),
-    "ClusterVpcId": ((), "the cluster gets its own network from the engine; an existing VPC cannot be used"),
-    "ClusterVSwitchId": ((), "the cluster gets its own network from the engine; an existing vSwitch cannot be used"),
-    "SecurityGroupId": ((), "the cluster's network is the engine's; an existing security group cannot be used"),
     "DeletionProtection": (("false",), "deletion protection is not available"),
-    "IsEnterpriseSecurityGroup": (ANY, ""), "ResourceGroupId": (ANY, ""), "Tags": (ANY, ""),
+    # auto scaling limits: without auto scaling they limit nothing
     "GrowInterval": (ANY, ""), "IdleInterval": (ANY, ""), "MaxCount": (ANY, ""), "MaxCoreCount": (ANY, ""),
 }
 
@@ -60,7 +46,6 @@ def node_template(t: Args, out: Out, instance_type_key: str) -> Any:
     """InstanceType into ``instance_type_key``; returns the template's ImageId (or None)."""
     out.set(instance_type_key, t.take("InstanceType"), t.field("InstanceType"))
     image = t.take("ImageId")
-    t.policy(NODE_TEMPLATE_RULES)
     t.done()
     return image
 

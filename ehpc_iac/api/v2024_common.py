@@ -3,8 +3,9 @@
 
 The official SDK (``alibabacloud-ehpc20240730``) sends objects and lists as JSON strings
 (``ClusterIds='["ehpc-..."]'``, ``JobSpec='{...}'``); flat ``User.1.UserName`` keys are
-accepted as well. Every parameter is read once; one left over is refused as unknown, so a
-misspelt name is never silently dropped.
+accepted as well. Every parameter is read once; one left over is accepted and ignored when it
+is in the cloud-only table (spec/cloud_only.py, the same for every action of both versions),
+and refused as unknown otherwise, so a misspelt name is never silently dropped.
 """
 from __future__ import annotations
 
@@ -13,10 +14,10 @@ from contextlib import contextmanager
 from typing import Any, Iterator, Mapping, Optional
 
 from ..errors import EhpcError, InvalidParams
+from ..spec import cloud_only
 from ..spec.params import unflatten
 
 ANY = object()        # ``only(name, ANY)``: accepted whatever the value, without effect
-IGNORED_EVERYWHERE = ("RegionId",)
 
 
 def empty(value: Any) -> bool:
@@ -32,7 +33,7 @@ class Args:
 
     @classmethod
     def of(cls, params: Mapping[str, Any]) -> "Args":
-        return cls({k: v for k, v in unflatten(params).items() if k not in IGNORED_EVERYWHERE})
+        return cls(unflatten(params))
 
     def field(self, name: str) -> str:
         return f"{self.prefix}.{name}" if self.prefix else name
@@ -94,6 +95,9 @@ class Args:
             self.only(name, allowed, why)
 
     def done(self) -> None:
+        """Every parameter is read: a cloud-only one left over (spec/cloud_only.py) is accepted and
+        ignored (or refused for a value that table refuses); any other is refused as unknown."""
+        self.data = cloud_only.drop(self.data, prefix=f"{self.prefix}." if self.prefix else "")
         if self.data:
             name = sorted(self.data)[0]
             raise InvalidParams(self.field(name), "unknown parameter")

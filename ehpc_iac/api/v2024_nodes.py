@@ -5,18 +5,13 @@ from typing import Any
 
 from ..ops import Ehpc
 from .v2024_clusters import node_template
-from .v2024_common import ANY, Args, Out, compact, page, sliced
+from .v2024_common import Args, Out, compact, page, sliced
 
 NODE_STATUS = {"init": "initing", "installing": "uninit"}    # 2018 -> 2.0 where they differ
 SORT_KEYS = {"addedtime": "AddTime", "hostname": "HostName"}
 CREATE_NODES_RULES: dict[str, tuple[Any, str]] = {
     "Hostnames": ((), "host names are made from HostnamePrefix, a number and HostnameSuffix; a list of names "
                       "is not available"),
-    "KeepAlive": (("false",), "node deletion protection is not available"),
-    "HPCInterConnect": (("vpc",), "the nodes share an engine network (vpc); eRDMA is not available"),
-    "RamRole": ((), "nodes have no cloud RAM role"),
-    "ReservedNodePoolId": ((), "reserved node pools are not available"),
-    "DeploymentSetId": (ANY, ""), "VSwitchId": (ANY, ""),
 }
 
 

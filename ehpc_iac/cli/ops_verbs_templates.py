@@ -2,6 +2,10 @@
 edit-job-template, list-job-templates, delete-job-templates, and submit-job-from-template
 (SubmitJob with a template's fields as defaults; any submit-job flag overrides them).
 
+Templates belong to the account, as in E-HPC: only submit-job-from-template needs --cluster-id
+(the cluster the job runs on). Given to the other verbs, --cluster-id is checked and the
+template's RunasUser, queue and paths are checked against that cluster.
+
 Every verb also takes the whole request as ``--cli-input-json FILE`` (API names); flags override
 the file. A RunasUserPassword is read only from standard input (``--password-stdin``)."""
 from __future__ import annotations
@@ -54,13 +58,13 @@ def _with(*options):
     return deco
 
 
-def _build(req_file, cli_input_json, flags: dict) -> dict:
+def _build(req_file, cli_input_json, flags: dict, need_cluster: bool = False) -> dict:
     try:
         req = read_request_file(req_file) if req_file else {}
     except EhpcError as exc:
         _fail(exc)
     req.update(_request(cli_input_json, flags))
-    if "ClusterId" not in req:
+    if need_cluster and "ClusterId" not in req:
         _fail(InvalidParams("ClusterId", "this parameter is required (--cluster-id)"))
     return req
 
@@ -99,7 +103,7 @@ def edit_job_template(ctx, req_file, cluster_id, cli_input_json, output, **flags
 @output_option
 @click.pass_context
 def list_job_templates(ctx, cluster_id, cli_input_json, output, **flags):
-    """ListJobTemplates: the cluster's job templates."""
+    """ListJobTemplates: the account's job templates (--cluster-id is accepted and not needed)."""
     _run(ctx, "list_job_templates", _build(None, cli_input_json, {"ClusterId": cluster_id, **flags}), output)
 
 
@@ -129,7 +133,7 @@ def delete_job_templates(ctx, cluster_id, cli_input_json, template_ids, output):
 @click.pass_context
 def submit_job_from_template(ctx, req_file, cluster_id, cli_input_json, password_stdin, output, **flags):
     """SubmitJob from a template: its fields are the defaults, the flags given override them; prints the JobId."""
-    req = _build(req_file, cli_input_json, {"ClusterId": cluster_id, **flags})
+    req = _build(req_file, cli_input_json, {"ClusterId": cluster_id, **flags}, need_cluster=True)
     if password_stdin:
         req["RunasUserPassword"] = sys.stdin.readline().rstrip("\n")
     _run(ctx, "submit_job_from_template", req, output)

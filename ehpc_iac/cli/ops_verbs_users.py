@@ -110,7 +110,7 @@ def delete_queue(ctx, cluster_id, cli_input_json, output, **flags):
 @queue_option
 @click.option("--compute-instance-type", "ComputeInstanceType",
               help="Default instance type of nodes added to the queue later.")
-@click.option("--resource-group-id", "ResourceGroupId", help="Alibaba Cloud only: refused unless empty.")
+@click.option("--resource-group-id", "ResourceGroupId", help="Alibaba Cloud only: accepted and ignored.")
 @output_option
 @click.pass_context
 def update_queue_config(ctx, cluster_id, cli_input_json, output, **flags):

@@ -16,8 +16,8 @@ from pydantic import BaseModel
 from ..accounts import AccountBackend, UserEntry, get_accounts
 from ..configure import AnsibleConfigurator, ensure_cluster_key
 from ..engines import Access, Engine, Progress, get_engine, no_progress
-from ..errors import (ClusterNotFound, ConflictOpt, EhpcError, EngineError, EngineUnavailable, InvalidClusterStatus, InvalidOpt, ObjectNotFound,
-                      SchedulerError, UnknownError)
+from ..errors import (ClusterNotFound, ConflictOpt, EhpcError, EngineError, EngineUnavailable, InvalidClusterStatus,
+                      InvalidOpt, ManagerNotFound, ObjectNotFound, SchedulerError, UnknownError)
 from ..scheduler import JobScheduler, NodeScheduler, SchedulerBackend, get_scheduler
 from ..spec import parse
 from ..ssh import SSHNode, SSHPool
@@ -262,19 +262,19 @@ class OpsCore:
         nodes = nodes or self.engine(rec.engine).inspect(rec.plan)
         primary = nodes[rec.plan.schedulers[0].hostname]
         if not primary.address:
-            raise SchedulerError(f"the scheduler node {primary.hostname} is not reachable ({primary.status})")
+            raise ManagerNotFound(f"the scheduler node {primary.hostname} is {primary.status or 'gone'}")
         return self.scheduler_backend(rec).nodes(self.ssh_to(rec.id, primary))
 
     def _job_scheduler(self, rec: ClusterRecord) -> JobScheduler:
         """Jobs on the first login node, or on the primary scheduler (manager) when there is none."""
         nodes = self.engine(rec.engine).inspect(rec.plan)
-        fault = self.health.fault(rec, nodes)
-        if fault:  # fail at once, naming the node, rather than hang on it
-            raise SchedulerError(f"the cluster cannot run job commands: {fault.message}")
         host = (rec.plan.logins or rec.plan.schedulers)[0].hostname
         node = nodes[host]
         if not node.address:
-            raise ObjectNotFound(f"the node {host} that submits jobs is not reachable ({node.status})")
+            raise ManagerNotFound(f"the node {host} that submits jobs is {node.status or 'gone'}")
+        fault = self.health.fault(rec, nodes)
+        if fault:  # fail at once, naming the node, rather than hang on it
+            raise SchedulerError(f"the cluster cannot run job commands: {fault.message}")
         return self.scheduler_backend(rec).jobs(self.ssh_to(rec.id, node))
 
     @property

@@ -1,17 +1,20 @@
 """Job template operations: CreateJobTemplate, EditJobTemplate, ListJobTemplates, DeleteJobTemplates,
 and ``submit_job_from_template``.
 
-Templates belong to a cluster and live in the state database (ops/job_templates_state.py). A
-template is validated by SubmitJob's own request model (spec/job_templates.py subclasses it), and
-the checks that need the cluster are SubmitJob's too: RunasUser (when given) must be a cluster
-user and not root, Queue one of the cluster's queues, paths inside the user's home or /tmp.
-Nothing is stored when a check fails.
+Templates belong to the account, as in E-HPC's reference (its template actions have no
+ClusterId), and live in the state database (ops/job_templates_state.py). A template is validated
+by SubmitJob's own request model (spec/job_templates.py subclasses it). A ClusterId that an older
+script sends is accepted: the cluster must exist, and the checks that need a cluster are run
+against it (RunasUser a cluster user and not root, Queue one of its queues, paths inside the
+user's home or /tmp); the template still belongs to the account. Without a ClusterId those
+checks run when a job is submitted from the template. Nothing is stored when a check fails.
 
 E-HPC's SubmitJob has no TemplateId parameter (its console fills the submit form from a
 template), so submitting from a template is its own operation, ``submit_job_from_template``
-(CLI ``submit-job-from-template``): ClusterId, TemplateId, and any SubmitJob parameter. The
-template's fields are the defaults, the request's fields override them, and the result goes
-through ``submit_job`` unchanged (same validation, same cluster checks, same record).
+(CLI ``submit-job-from-template``): ClusterId (the cluster the job runs on), TemplateId, and any
+SubmitJob parameter. The template's fields are the defaults, the request's fields override
+them, and the result goes through ``submit_job`` unchanged (same validation, same cluster
+checks, same record).
 """
 from __future__ import annotations
 
@@ -47,15 +50,24 @@ class JobTemplateOps(JobOps):
         return self._job_templates
 
     # --- helpers ------------------------------------------------------------------
-    def _template(self, rec: ClusterRecord, template_id: str) -> dict[str, Any]:
-        row = self.job_templates.get(rec.id, template_id)
+    def _template(self, template_id: str) -> dict[str, Any]:
+        row = self.job_templates.get(template_id)
         if row is None:
-            raise ObjectNotFound(f"The job template {template_id} does not exist in cluster {rec.id} (TemplateId).",
-                                 field="TemplateId")
+            raise ObjectNotFound(f"The job template {template_id} does not exist (TemplateId).", field="TemplateId")
         return row
 
-    def _check_template(self, rec: ClusterRecord, t: JobTemplate) -> None:
-        """SubmitJob's cluster checks, for the fields the template has."""
+    def _cluster_of(self, cluster_id: Optional[str]) -> Optional[ClusterRecord]:
+        """The cluster an older script names (it must exist), or None."""
+        return self.core._cluster(cluster_id) if cluster_id else None
+
+    def _log(self, rec: Optional[ClusterRecord], action: str, message: str) -> None:
+        if rec is not None:
+            self.core.state.add_log(rec.id, new_request_id(), action, "info", message)
+
+    def _check_template(self, rec: Optional[ClusterRecord], t: JobTemplate) -> None:
+        """SubmitJob's cluster checks, for the fields the template has, when a cluster is named."""
+        if rec is None:
+            return
         self._check_queue(rec, t.JobQueue, "Queue")
         if not t.RunasUser:
             return
@@ -71,11 +83,10 @@ class JobTemplateOps(JobOps):
     # --- CreateJobTemplate ----------------------------------------------------------
     def create_job_template(self, params: Optional[Mapping[str, Any]] = None, /, **kwargs: Any) -> dict[str, Any]:
         req = self.core._request(CreateJobTemplateRequest, params, kwargs)
-        rec = self.core._cluster(req.ClusterId)
+        rec = self._cluster_of(req.ClusterId)
         self._check_template(rec, req)
-        tid = self.job_templates.add(rec.id, req.stored_fields())
-        self.core.state.add_log(rec.id, new_request_id(), "CreateJobTemplate", "info",
-                           f"job template {tid} ({req.Name}) created")
+        tid = self.job_templates.add(req.stored_fields())
+        self._log(rec, "CreateJobTemplate", f"job template {tid} ({req.Name}) created")
         return {"RequestId": new_request_id(), "TemplateId": tid}
 
     # --- EditJobTemplate --------------------------------------------------------------
@@ -84,8 +95,8 @@ class JobTemplateOps(JobOps):
         null or "" is cleared. The result is validated as a whole, like CreateJobTemplate."""
         raw = _raw(params, kwargs)
         ids = self._ids(raw)
-        rec = self.core._cluster(ids.ClusterId)
-        row = self._template(rec, ids.TemplateId)
+        rec = self._cluster_of(ids.ClusterId)
+        row = self._template(ids.TemplateId)
         changes = {k: v for k, v in raw.items() if k not in _ID_KEYS}
         merged = dict(row["fields"])
         if "Queue" in changes:
@@ -95,19 +106,18 @@ class JobTemplateOps(JobOps):
                 merged.pop("JobQueue" if k == "Queue" else k, None)
             else:
                 merged[k] = v
-        req = parse(CreateJobTemplateRequest, {"ClusterId": rec.id, **merged})
+        req = parse(CreateJobTemplateRequest, merged)
         self._check_template(rec, req)
-        self.job_templates.replace(rec.id, ids.TemplateId, req.stored_fields())
-        self.core.state.add_log(rec.id, new_request_id(), "EditJobTemplate", "info",
-                           f"job template {ids.TemplateId} ({req.Name}) edited")
+        self.job_templates.replace(ids.TemplateId, req.stored_fields())
+        self._log(rec, "EditJobTemplate", f"job template {ids.TemplateId} ({req.Name}) edited")
         return {"RequestId": new_request_id(), "TemplateId": ids.TemplateId}
 
     # --- ListJobTemplates ---------------------------------------------------------------
     def list_job_templates(self, params: Optional[Mapping[str, Any]] = None, /, **kwargs: Any) -> dict[str, Any]:
-        """The cluster's templates, oldest first; ``Name`` keeps those with exactly that name."""
+        """The account's templates, oldest first; ``Name`` keeps those with exactly that name."""
         req = self.core._request(ListJobTemplatesRequest, params, kwargs)
-        rec = self.core._cluster(req.ClusterId)
-        rows = self.job_templates.all(rec.id, req.Name or None)
+        self._cluster_of(req.ClusterId)
+        rows = self.job_templates.all(req.Name or None)
         start = (req.PageNumber - 1) * req.PageSize
         views = [template_view(r["id"], r["fields"]) for r in rows[start:start + req.PageSize]]
         return {"RequestId": new_request_id(), "TotalCount": len(rows), "PageNumber": req.PageNumber,
@@ -117,18 +127,17 @@ class JobTemplateOps(JobOps):
     def delete_job_templates(self, params: Optional[Mapping[str, Any]] = None, /, **kwargs: Any) -> dict[str, Any]:
         """All the listed templates or none: an unknown id is ObjectNotFound naming Templates.N.Id."""
         req = self.core._request(DeleteJobTemplatesRequest, params, kwargs)
-        rec = self.core._cluster(req.ClusterId)
+        rec = self._cluster_of(req.ClusterId)
         ids = [t.Id for t in req.Templates]
         for i, tid in enumerate(ids, start=1):
             if tid in ids[:i - 1]:
                 raise InvalidParams(f"Templates.{i}.Id", f"the template {tid} is listed more than once")
-        missing = self.job_templates.delete(rec.id, ids)
+        missing = self.job_templates.delete(ids)
         if missing:
             i = ids.index(missing[0]) + 1
-            raise ObjectNotFound(f"The job template {missing[0]} does not exist in cluster {rec.id} "
-                                 f"(Templates.{i}.Id); nothing was deleted.", field=f"Templates.{i}.Id")
-        self.core.state.add_log(rec.id, new_request_id(), "DeleteJobTemplates", "info",
-                           f"job templates deleted: {', '.join(ids)}")
+            raise ObjectNotFound(f"The job template {missing[0]} does not exist (Templates.{i}.Id); nothing was "
+                                 "deleted.", field=f"Templates.{i}.Id")
+        self._log(rec, "DeleteJobTemplates", f"job templates deleted: {', '.join(ids)}")
         return {"RequestId": new_request_id()}
 
     # --- submitting from a template ---------------------------------------------------------
@@ -139,8 +148,10 @@ class JobTemplateOps(JobOps):
         parameters given as null are ignored. Returns SubmitJob's response (JobId)."""
         raw = _raw(params, kwargs)
         ids = self._ids(raw)
+        if not ids.ClusterId:
+            raise InvalidParams("ClusterId", "this parameter is required: the cluster the job runs on")
         rec = self.core._cluster(ids.ClusterId)
-        row = self._template(rec, ids.TemplateId)
+        row = self._template(ids.TemplateId)
         overrides = {k: v for k, v in raw.items() if k not in _ID_KEYS and v is not None}
         if "Queue" in overrides:
             q = overrides.pop("Queue")
@@ -150,7 +161,7 @@ class JobTemplateOps(JobOps):
         merged = {**row["fields"], **overrides}
         with_unzip = merged.pop("WithUnzipCmd", None)
         if with_unzip is not None and not isinstance(with_unzip, bool):
-            with_unzip = parse(JobTemplate, {"ClusterId": rec.id, "Name": "x", "CommandLine": "x",
+            with_unzip = parse(JobTemplate, {"Name": "x", "CommandLine": "x",
                                              "WithUnzipCmd": with_unzip}).WithUnzipCmd
         if with_unzip is False:
             merged.pop("UnzipCmd", None)

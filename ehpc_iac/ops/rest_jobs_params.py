@@ -120,12 +120,12 @@ def check_resources(resources: dict[str, float], target: Target) -> None:
 
 def submit_params(request: dict[str, Any], target: Target, submission_id: str) -> dict[str, Any]:
     """The SubmitJob parameters of a request (its validated fields as JSON values, see RestJobService.submit)."""
-    env = request["runtime_env"]
+    env = request.get("runtime_env") or {}
     jdir = job_dir(target, submission_id)
     params: dict[str, Any] = {"ClusterId": target.cluster_id, "RunasUser": target.user, "Name": submission_id}
     if target.queue:
         params["JobQueue"] = target.queue
-    lines = working_dir(env["working_dir"], home_of(target), jdir, params)
+    lines = working_dir(env["working_dir"], home_of(target), jdir, params) if env.get("working_dir") else []
     if env.get("pip"):
         lines += pip_lines(env["pip"], f"{jdir}/pip", target.pip_index_url)
     params["CommandLine"] = "\n".join([*lines, request["entrypoint"]])

@@ -116,13 +116,13 @@ class StateStore:
 
     def delete_cluster(self, cluster_id: str) -> None:
         """Forget the cluster: its row and its rows in every table keyed by cluster_id (the
-        operation logs are kept as history)."""
+        operation logs are kept as history; job templates belong to the account)."""
         with self._conn() as c:
             c.execute("DELETE FROM clusters WHERE id = ?", (cluster_id,))
             tables = [r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
             for t in tables:
                 cols = {r[1] for r in c.execute(f"PRAGMA table_info({t})")}
-                if "cluster_id" in cols and t != "logs":
+                if "cluster_id" in cols and t not in ("logs", "job_templates"):
                     c.execute(f"DELETE FROM {t} WHERE cluster_id = ?", (cluster_id,))
 
     # --- users ------------------------------------------------------------------

@@ -3,17 +3,18 @@ from __future__ import annotations
 
 from typing import Optional
 
-from ..errors import SchedulerError
+from ..errors import AgentResponseTimeout, SchedulerError
 from ..ssh import SSH_ERRORS, CommandResult, SSHNode
 
 
 def reach(ssh: SSHNode, argv: list[str], timeout: float, stdin: Optional[str] = None) -> CommandResult:
-    """``argv`` on the node; SchedulerError when the node cannot be reached over SSH."""
+    """``argv`` on the node; AgentResponseTimeout (the reference's code) when the node cannot be
+    reached over SSH or does not answer in time."""
     try:
         return ssh.run(argv, timeout=timeout, stdin=stdin)
     except SSH_ERRORS as exc:
-        raise SchedulerError(f"the scheduler node {ssh.address} cannot be reached over SSH: "
-                             f"{type(exc).__name__}: {exc}") from None
+        raise AgentResponseTimeout(f"the scheduler node {ssh.address} cannot be reached over SSH: "
+                                   f"{type(exc).__name__}: {exc}") from None
 
 
 def run_checked(ssh: SSHNode, argv: list[str], timeout: float, stdin: Optional[str] = None,

@@ -13,6 +13,7 @@ from pydantic import (BaseModel, ConfigDict, Field, SecretStr, field_validator,
                       model_validator)
 
 from ..errors import InvalidParams
+from . import cloud_only
 from .catalog import (ACCOUNT_TYPES_PLANNED, ACCOUNT_TYPES_SUPPORTED, APPLICATIONS,
                       DEFAULT_INSTANCE_TYPE, DEFAULT_OS_TAG, OS_TAGS,
                       check_instance_type,
@@ -27,7 +28,14 @@ MAX_COMPUTE = 99
 
 
 class Strict(BaseModel):
+    """Every request model: unknown parameters are refused, except the cloud-only ones
+    (spec/cloud_only.py), which are accepted and ignored unless the model declares them."""
     model_config = ConfigDict(extra="forbid", populate_by_name=True, str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _cloud_only(cls, data):
+        return cloud_only.drop(data, cls.model_fields) if isinstance(data, dict) else data
 
 
 class EcsOrderItem(Strict):
@@ -88,6 +96,17 @@ class ApplicationTag(Strict):
         return v
 
 
+class AddOnSpec(Strict):
+    """CreateCluster's AddOns.N (reference: software add-ons E-HPC deploys, e.g. a database)."""
+    Name: Optional[str] = None
+    Version: Optional[str] = None
+    ConfigFile: Optional[str] = None
+    DBType: Optional[str] = None
+    DefaultStart: Optional[bool] = None
+    DeployMode: Optional[str] = None
+    Port: Optional[float] = None
+
+
 class PostInstallScriptSpec(Strict):
     Url: str = Field(min_length=1, max_length=1024)
     Args: str = Field(default="", max_length=1024)
@@ -117,7 +136,6 @@ class ClusterSpec(Strict):
     """CreateCluster parameters. Field names are the API's."""
 
     RegionId: str = "local"
-    ZoneId: Optional[str] = None
     Name: str
     Description: str = Field(default="", max_length=256)
     DeployMode: str = "Simple"
@@ -137,13 +155,23 @@ class ClusterSpec(Strict):
     AdditionalVolumes: list[AdditionalVolume] = Field(default_factory=list, max_length=10)
     Application: list[ApplicationTag] = Field(default_factory=list, max_length=20)
     PostInstallScript: list[PostInstallScriptSpec] = Field(default_factory=list, max_length=16)
+    AddOns: list[AddOnSpec] = Field(default_factory=list, max_length=10)
+    Plugin: Optional[str] = None        # refused when set (see _refused)
+    InputFileUrl: Optional[str] = None  # refused when set (see _refused)
+
+    @field_validator("Plugin", "InputFileUrl")
+    @classmethod
+    def _refused(cls, v: Optional[str], info) -> Optional[str]:
+        why = {"Plugin": "scheduler plugins are for SchedulerType custom, which is not available",
+               "InputFileUrl": "CreateCluster fetches no input file; give InputFileUrl with SubmitJob"}
+        if v:
+            raise ValueError(why[info.field_name])
+        return None
     JobQueue: str = "comp"
     Password: Optional[SecretStr] = None
     OpenldapPar: Optional[OpenldapParSpec] = None      # AccountType ldap: join this directory (spec/ldap.py)
     KeyPairName: Optional[str] = Field(default=None, pattern=r"^[A-Za-z][A-Za-z0-9_.-]{1,127}$")
     ClientToken: Optional[str] = Field(default=None, max_length=64, pattern=r"^[\x21-\x7e]+$")
-    EhpcVersion: Optional[str] = None
-    ClientVersion: Optional[str] = None
 
     @field_validator("Name")
     @classmethod
@@ -227,6 +255,9 @@ class ClusterSpec(Strict):
         if self.OpenldapPar is not None and self.AccountType != "ldap":
             raise _field_error("OpenldapPar", f"joins an LDAP directory: only with AccountType ldap, "
                                               f"not {self.AccountType}")
+        if self.AddOns:
+            raise _field_error("AddOns.1.Name", "E-HPC add-ons are not available; install software with "
+                                                "Application or PostInstallScript")
         if self.Password is not None and self.KeyPairName:
             raise _field_error("KeyPairName", "give either Password or KeyPairName, not both")
         locals_ = [v.LocalDirectory for v in self.AdditionalVolumes]
@@ -238,8 +269,8 @@ class ClusterSpec(Strict):
 
     def public_dict(self) -> dict:
         """The spec without secrets, for state and responses."""
-        return self.model_dump(mode="json", exclude={"Password": True, "OpenldapPar": {"BindPassword"}},
-                               exclude_none=True)
+        return self.model_dump(mode="json", exclude={"Password": True, "OpenldapPar": {"BindPassword"}, "AddOns": True,
+                                                     "Plugin": True, "InputFileUrl": True}, exclude_none=True)
 
     def account_secrets(self) -> dict[str, str]:
         """Secrets of the account service (kept encrypted by the caller), by name."""

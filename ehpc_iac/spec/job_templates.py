@@ -28,7 +28,9 @@ NOT_IN_TEMPLATE = ("RunasUserPassword", "Async")
 
 
 class JobTemplate(SubmitJobRequest):
-    """A template's fields (with ClusterId): SubmitJob's rules, Name required, RunasUser optional."""
+    """A template's fields: SubmitJob's rules, Name required, RunasUser optional; ClusterId optional
+    (templates belong to the account; a ClusterId given is checked, for older scripts)."""
+    ClusterId: Optional[str] = Field(default=None, min_length=1, max_length=64)  # type: ignore[assignment]
     Name: str = Field(min_length=1, max_length=64)            # type: ignore[assignment]
     RunasUser: Optional[str] = Field(default=None, min_length=1, max_length=32)  # type: ignore[assignment]
     WithUnzipCmd: Optional[bool] = None
@@ -63,12 +65,17 @@ class CreateJobTemplateRequest(JobTemplate):
     pass
 
 
-class TemplateRequest(ClusterRequest):
-    """ClusterId + TemplateId (an id that matches no template is ObjectNotFound, not InvalidParams)."""
+class AccountRequest(ClusterRequest):
+    """A request about the account's templates: ClusterId is optional (older scripts send it)."""
+    ClusterId: Optional[str] = Field(default=None, min_length=1, max_length=64)  # type: ignore[assignment]
+
+
+class TemplateRequest(AccountRequest):
+    """TemplateId (an id that matches no template is ObjectNotFound, not InvalidParams)."""
     TemplateId: str = Field(min_length=1, max_length=64)
 
 
-class ListJobTemplatesRequest(ClusterRequest):
+class ListJobTemplatesRequest(AccountRequest):
     Name: Optional[str] = Field(default=None, max_length=64)
     PageNumber: int = Field(default=1, ge=1, le=100000)
     PageSize: int = Field(default=10, ge=1, le=50)
@@ -78,7 +85,7 @@ class TemplateRef(Strict):
     Id: str = Field(min_length=1, max_length=64)
 
 
-class DeleteJobTemplatesRequest(ClusterRequest):
+class DeleteJobTemplatesRequest(AccountRequest):
     Templates: list[TemplateRef] = Field(min_length=1, max_length=MAX_TEMPLATES_PER_DELETE)
 
     @field_validator("Templates", mode="before")

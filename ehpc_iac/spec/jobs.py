@@ -119,6 +119,13 @@ def _json_list(v: Any, what: str) -> Any:
     return v
 
 
+class JobRetrySpec(Strict):
+    """SubmitJob's JobRetry.Count/OnExitCode/Priority (reference): only Count 0 (no retry) is possible."""
+    Count: Optional[int] = Field(default=None, ge=0, le=10)
+    OnExitCode: Optional[int] = None
+    Priority: Optional[int] = None
+
+
 class SubmitJobRequest(ClusterRequest):
     CommandLine: str = Field(min_length=1, max_length=65536)
     Name: Optional[str] = None
@@ -142,9 +149,7 @@ class SubmitJobRequest(ClusterRequest):
     PackagePath: Optional[str] = None
     InputFileUrl: Optional[str] = None
     UnzipCmd: Optional[str] = None
-    JobRetryCount: Optional[int] = None
-    JobRetryPriority: Optional[int] = None
-    JobRetryOnExitCode: Optional[int] = None
+    JobRetry: Optional[JobRetrySpec] = None
     ContainerId: Optional[str] = None
     Async: bool = False
 
@@ -198,9 +203,9 @@ class SubmitJobRequest(ClusterRequest):
         from ..errors import InvalidParams
         if self.UnzipCmd and not self.InputFileUrl:
             raise InvalidParams("UnzipCmd", "needs InputFileUrl: the file the command unpacks")
-        for f in ("JobRetryCount", "JobRetryPriority", "JobRetryOnExitCode"):
-            if getattr(self, f) is not None:
-                raise InvalidParams(f, "automatic job retries are not supported yet")
+        if self.JobRetry is not None and self.JobRetry.Count:
+            raise InvalidParams("JobRetry.Count", "automatic job retries are not supported yet: resubmit the job, "
+                                                  "or mark it ReRunable so that RerunJobs can run it again")
         if self.ContainerId:
             raise InvalidParams("ContainerId", "container jobs are not supported")
         if self.Thread and self.Cpu and self.Thread != self.Cpu:

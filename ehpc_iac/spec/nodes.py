@@ -3,7 +3,7 @@ StartNodes, StopNodes, ResetNodes, RecoverCluster (API parameter names)."""
 from __future__ import annotations
 
 import re
-from typing import Any, Literal, Optional
+from typing import Literal, Optional
 
 from pydantic import Field, field_validator, model_validator
 
@@ -47,29 +47,7 @@ class AddNodesRequest(ClusterRequest):
     ImageOwnerAlias: Optional[str] = None
     Async: bool = False
     Sync: Optional[bool] = None
-    # Cloud purchase and disk options of the reference: accepted, no meaning for containers.
-    ZoneId: Optional[str] = None
-    VSwitchId: Optional[str] = None
-    EcsChargeType: Optional[str] = None
-    Period: Optional[int] = None
-    PeriodUnit: Optional[str] = None
-    AutoRenew: Optional[bool] = None
-    AutoRenewPeriod: Optional[int] = None
-    SystemDiskType: Optional[str] = None
-    SystemDiskSize: Optional[int] = None
-    SystemDiskLevel: Optional[str] = None
-    DataDisks: Optional[list[dict[str, Any]]] = None
-    ComputeSpotStrategy: Optional[str] = None
-    ComputeSpotPriceLimit: Optional[str] = None
-    ComputeSpotDuration: Optional[int] = None
-    ComputeSpotInterruptionBehavior: Optional[str] = None
-    ComputeEnableHt: Optional[bool] = None
-    AllocatePublicAddress: Optional[bool] = None
-    InternetChargeType: Optional[str] = None
-    InternetMaxBandWidthIn: Optional[int] = None
-    InternetMaxBandWidthOut: Optional[int] = None
-    NetworkInterfaceTrafficMode: Optional[str] = None
-    DnsConfig: Optional[str] = None
+    # Cloud purchase, network and disk options: spec/cloud_only.py (accepted, ignored).
 
     @field_validator("InstanceType")
     @classmethod

@@ -51,7 +51,15 @@ class ModifyClusterAttributesRequest(ClusterRequest):
     Description: Optional[str] = Field(default=None, max_length=256)
     ImageId: Optional[str] = Field(default=None, max_length=255)
     ImageOwnerAlias: Optional[str] = Field(default=None, pattern=r"^(self|system|others|marketplace)$")
-    RamRoleName: Optional[str] = None
+    WinAdPar: Optional[dict[str, Optional[str]]] = None
+
+    @field_validator("WinAdPar")
+    @classmethod
+    def _win_ad(cls, v: Optional[dict]) -> Optional[dict]:
+        if v and any(v.values()):
+            raise ValueError("Windows Active Directory domains are not available: the cluster's accounts are its "
+                             "own directory service (AccountType)")
+        return None
 
     @field_validator("Name")
     @classmethod

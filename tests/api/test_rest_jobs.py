@@ -73,7 +73,7 @@ def test_seed_example_maps_onto_submit_job(client, sched):
                         "pip": ["numpy==1.24", "scipy==1.11.0"]},
         "entrypoint_num_cpus": 3, "entrypoint_memory": 134217728, "entrypoint_resources": {"NPU": 0},
         "submission_id": "app-1234"}, headers={"Content-Type": "application/json"})
-    assert r.status_code == 200 and r.json() == {"submission_id": "app-1234"}
+    assert r.status_code == 200 and r.json() == {"submission_id": "app-1234", "job_id": "app-1234"}
     job, = sched.submitted
     jdir = "/home/carol/.ehpc-iac/rest-jobs/_default/app-1234"
     assert (job.user, job.queue, job.name) == ("carol", "comp", "app-1234")
@@ -162,7 +162,6 @@ BAD = [
     ({"submission_id": "a", "job_id": "b"}, "job_id"),
     ({"metadata": {"k": 1}}, "metadata.k"),
     ({"unknown": 1}, "unknown"),
-    ({"runtime_env": {}}, "runtime_env.working_dir"),
     ({"runtime_env": {"working_dir": "/home/carol", "conda": "env"}}, "runtime_env.conda"),
     ({"runtime_env": {"working_dir": "relative/dir"}}, "runtime_env.working_dir"),
     ({"runtime_env": {"working_dir": "gcs://_ray_pkg_abc.zip"}}, "runtime_env.working_dir"),
@@ -442,10 +441,10 @@ def test_bad_path_id_is_400(client):
 
 
 # --- errors -------------------------------------------------------------------------------------------
-def test_unexpected_exception_is_a_bare_500(client, ehpc, monkeypatch, caplog):
+def test_unexpected_exception_is_the_references_unknown_error(client, ehpc, monkeypatch, caplog):
     monkeypatch.setattr(type(ehpc), "submit_job", lambda self, p: 1 / 0)
     r = client.post("/api/jobs", json=body(submission_id="boom"))
-    err = assert_error(r, 500, "InternalError")
+    err = assert_error(r, 500, "UnknownError")
     assert "division" not in r.text and "Traceback" not in r.text and "field" not in err
     assert any("internal error" in rec.message for rec in caplog.records)
     assert client.get("/api/jobs").json() == []     # the id was freed
@@ -459,7 +458,7 @@ def test_rpc_route_keeps_its_own_error_format(server):
 def test_openapi_documents_the_rest_routes(server):
     spec = httpx.get(server.url + "/api/openapi.json").json()
     assert set(spec["paths"]) == {"/api/jobs", "/api/jobs/{submission_id}", "/api/jobs/{submission_id}/logs",
-                                  "/api/jobs/{submission_id}/stop"}
+                                  "/api/jobs/{submission_id}/stop", "/api/version"}
     post = spec["paths"]["/api/jobs"]["post"]
     assert {"400", "401", "409"} <= set(post["responses"]) and "422" not in post["responses"]
     assert post["security"] == [{"HTTPBasic": []}]

@@ -113,6 +113,15 @@ def test_conflict_and_status_codes(acs, ehpc, cid):
     assert (err.get_http_status(), err.get_error_code()) == (403, "InvalidClusterStatus")
 
 
+def test_unexpected_failure_is_the_references_unknown_error(server, api_key, ehpc, monkeypatch, caplog):
+    monkeypatch.setattr(type(ehpc), "list_clusters", lambda self, p: 1 / 0)
+    r = raw(server.url, api_key, {"Action": "ListClusters"})
+    body = r.json()
+    assert (r.status_code, body["Code"], body["Message"]) == (500, "UnknownError", "An unknown error occurred.")
+    assert "division" not in r.text and body["RequestId"]
+    assert any("internal error" in rec.message for rec in caplog.records)
+
+
 def test_unknown_and_unimplemented_actions_are_named(server, api_key):
     r = raw(server.url, api_key, {"Action": "GetCloudMetricLogs"})
     assert (r.status_code, r.json()["Code"]) == (400, "UnsupportedOperation")

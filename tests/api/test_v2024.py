@@ -318,25 +318,22 @@ def test_errors_name_the_20_field(sdk, cid, sched, method, request_of, status, c
 
 
 @pytest.mark.parametrize("changes,field", [
-    ({"cluster_vpc_id": "vpc-123"}, "ClusterVpcId"),
-    ({"security_group_id": "sg-1"}, "SecurityGroupId"),
     ({"cluster_category": "Serverless"}, "ClusterCategory"),
     ({"cluster_mode": "Hybrid"}, "ClusterMode"),
     ({"deletion_protection": True}, "DeletionProtection"),
     ({"cluster_name": "9bad name"}, "ClusterName"),
     ({"cluster_credentials": m.CreateClusterRequestClusterCredentials(password="short")},
      "ClusterCredentials.Password"),
-    ({"manager": m.CreateClusterRequestManager(scheduler=m.CreateClusterRequestManagerScheduler(type="PBS"))},
+    # PBS and LDAP are served now (issues 11, 12): schedulers and directories that are not
+    ({"manager": m.CreateClusterRequestManager(scheduler=m.CreateClusterRequestManagerScheduler(type="LSF"))},
      "Manager.Scheduler.Type"),
     ({"manager": m.CreateClusterRequestManager(
-        directory_service=m.CreateClusterRequestManagerDirectoryService(type="LDAP"))},
+        directory_service=m.CreateClusterRequestManagerDirectoryService(type="AD"))},
      "Manager.DirectoryService.Type"),
     ({"manager": m.CreateClusterRequestManager(manager_node=m.NodeTemplate(instance_type="ecs.huge"))},
      "Manager.ManagerNode.InstanceType"),
     ({"queues": [m.QueueTemplate(queue_name="Bad-Queue")]}, "Queues.1.QueueName"),
     ({"queues": [m.QueueTemplate(initial_count=0)]}, "Queues.1.InitialCount"),
-    ({"queues": [m.QueueTemplate(compute_nodes=[m.NodeTemplate(instance_charge_type="PrePaid")])]},
-     "Queues.1.ComputeNodes.1.InstanceChargeType"),
     ({"queues": [m.QueueTemplate(max_count=501)]}, "Queues.1.MaxCount"),
     ({"queues": [m.QueueTemplate(min_count=3, max_count=2)]}, "Queues.1.MinCount"),
     ({"queues": [m.QueueTemplate(queue_name="a"), m.QueueTemplate(queue_name="b")]}, "Queues.2"),
@@ -351,6 +348,20 @@ def test_create_cluster_refusals_name_the_20_field(sdk, ehpc, changes, field):
     assert (err.status_code, err.code) == (400, "InvalidParams"), err.message
     assert f"parameter {field} is invalid" in err.message, err.message
     assert ehpc.state.list_clusters(0, 10)[0] == 0      # nothing made
+
+
+def test_cloud_only_options_are_accepted_and_ignored(sdk, ehpc):
+    """VPC, security group, charge type, spot, disks (spec/cloud_only.py): accepted, nothing changes."""
+    req = create_request("cloudy", cluster_vpc_id="vpc-123", security_group_id="sg-1", queues=[m.QueueTemplate(
+        queue_name="work", initial_count=1, compute_nodes=[m.NodeTemplate(
+            instance_type="ecs.n1.tiny", instance_charge_type="PrePaid", spot_strategy="SpotAsPriceGo",
+            data_disks=[m.NodeTemplateDataDisks(category="cloud_essd", size=100)])])])
+    out = sdk.create_cluster(req).body
+    assert out.cluster_id and out.task_id
+    ehpc.wait_operation(out.cluster_id, out.task_id, timeout=20, poll=0.05)
+    spec = ehpc.state.get_cluster(out.cluster_id).spec
+    assert spec["EcsOrder"]["Compute"]["InstanceType"] == "ecs.n1.tiny"
+    assert not any(k in json.dumps(spec) for k in ("vpc-123", "sg-1", "PrePaid", "cloud_essd"))
 
 
 def test_unknown_parameter_and_bad_json(sdk, cid):

@@ -67,7 +67,7 @@ def test_errors(ehpc, cid, sched):
     r = run(ehpc, "create-job-template", "--cluster-id", cid, "--name", "x", "--command-line", "y",
             "--array-request", "5-1")
     assert r.exit_code == 2 and "ArrayRequest" in json.loads(r.stderr)["Message"]
-    r = run(ehpc, "create-job-template", "--name", "x", "--command-line", "y")
+    r = run(ehpc, "submit-job-from-template", "--template-id", "ehpc-job-tmpl-NoSuchTmpl")
     assert r.exit_code == 2 and "ClusterId" in r.stderr
     r = run(ehpc, "create-job-template", "--file", "/nonexistent/t.yaml")
     assert r.exit_code != 0

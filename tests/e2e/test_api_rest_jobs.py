@@ -1,7 +1,7 @@
 """The REST job API (seed 003) on loopback over a real Docker cluster (Tiny, one compute, a NIS
 user): a job whose working_dir is an archive on the cluster prints an environment variable,
 its working directory and a file of the archive, as the tenant's user; a ``sleep 300`` job is
-stopped; runtime_env.pip installs from the tenant's index (a PEP 503 index on the shared /home) for
+stopped; Ray's own JobSubmissionClient submits, follows, reads the log of and stops jobs; runtime_env.pip installs from the tenant's index (a PEP 503 index on the shared /home) for
 that job only, and a requirement the index lacks fails the job saying so; the list shows them all."""
 import base64
 import hashlib
@@ -29,14 +29,21 @@ def cluster(ehpc):
 
 
 @pytest.fixture(scope="module")
-def api(ehpc, cluster):
+def api_server(ehpc, cluster):
+    """(the server, its access key)."""
     tenants = TenantMap.from_dict({"default": {"ClusterId": cluster, "JobQueue": "comp", "RunasUser": USER,
                                                "PipIndexUrl": f"file:///home/{USER}/simple"},
                                    "tenants": {"team-a": {}}})
     ctx = ApiContext.for_home(ehpc=ehpc, tenants=tenants)
     key = ctx.keys.create("e2e-rest")
-    with BackgroundServer(ctx) as srv, \
-            httpx.Client(base_url=srv.url, auth=(key["AccessKeyId"], key["AccessKeySecret"]), timeout=120) as c:
+    with BackgroundServer(ctx) as srv:
+        yield srv, key
+
+
+@pytest.fixture(scope="module")
+def api(api_server):
+    srv, key = api_server
+    with httpx.Client(base_url=srv.url, auth=(key["AccessKeyId"], key["AccessKeySecret"]), timeout=120) as c:
         yield c
 
 
@@ -63,7 +70,7 @@ def test_job_prints_env_var_and_working_dir_as_the_tenant_user(api, cluster):
                         "env_vars": {"SOURCE_REGION": "suzhou_std; $(id)"}},
         "entrypoint_num_cpus": 0.5, "entrypoint_memory": 134217728, "metadata": {"task_type": "task_1"},
         "submission_id": "hello-1"})
-    assert r.status_code == 200 and r.json() == {"submission_id": "hello-1"}, r.text
+    assert r.status_code == 200 and r.json() == {"submission_id": "hello-1", "job_id": "hello-1"}, r.text
     job = wait_status(api, "hello-1", ENDED, headers=team)
     logs = api.get("/api/jobs/hello-1/logs", headers=team).json()["logs"]
     assert job["status"] == "SUCCEEDED", (job, logs)
@@ -140,3 +147,34 @@ def test_sleep_job_is_stopped_pip_installs_from_the_index_and_list_shows_them(ap
     assert listed == {sleeper: "STOPPED", "pip-1": "SUCCEEDED", "pip-2": "FAILED"}
     assert [j["submission_id"] for j in api.get("/api/jobs", headers={"X-Tenant-Id": "team-a"}).json()] == \
         ["hello-1"]
+
+
+def test_rays_own_job_submission_client(api_server, cluster):
+    """Ray's JobSubmissionClient (the ``ray`` package), unchanged: it asks GET /api/version first,
+    then submits, follows the status, reads the log, stops, lists and deletes."""
+    ray_sdk = pytest.importorskip("ray.job_submission")
+    srv, key = api_server
+    token = base64.b64encode(f"{key['AccessKeyId']}:{key['AccessKeySecret']}".encode()).decode()
+    client = ray_sdk.JobSubmissionClient(srv.url, headers={"Authorization": f"Basic {token}"})
+    status = ray_sdk.JobStatus
+
+    def wait(sid, wanted, timeout=90):
+        deadline = time.monotonic() + timeout
+        while (st := client.get_job_status(sid)) not in wanted:
+            assert time.monotonic() < deadline, f"{sid} stayed {st}: {client.get_job_info(sid).message}"
+            time.sleep(1)
+        return st
+
+    sid = client.submit_job(entrypoint='echo "stage=$STAGE"; id -un', runtime_env={"env_vars": {"STAGE": "ray"}},
+                            entrypoint_num_cpus=1, metadata={"client": "ray"})
+    assert wait(sid, {status.SUCCEEDED, status.FAILED, status.STOPPED}) == status.SUCCEEDED, client.get_job_logs(sid)
+    assert client.get_job_logs(sid) == f"stage=ray\n{USER}\n"
+    assert client.get_job_info(sid).metadata == {"client": "ray"}
+    sleeper = client.submit_job(entrypoint="sleep 300")
+    wait(sleeper, {status.RUNNING})
+    assert client.stop_job(sleeper) is True
+    assert wait(sleeper, {status.STOPPED, status.FAILED, status.SUCCEEDED}) == status.STOPPED
+    assert {sid, sleeper} <= {j.submission_id for j in client.list_jobs()}
+    assert client.delete_job(sid) is True
+    with pytest.raises(RuntimeError, match="404"):
+        client.get_job_info(sid)

@@ -79,7 +79,7 @@ def test_2018_sdk_errors_from_a_real_cluster(api, cid):
     _, key, acs = api
     with pytest.raises(ServerException) as ei:
         call(acs, "SubmitJob", ClusterId=cid, CommandLine="true", RunasUser="nobody-here")
-    assert ei.value.get_http_status() < 500 and ei.value.get_error_code() != "InternalError"
+    assert ei.value.get_http_status() < 500 and ei.value.get_error_code() != "UnknownError"
     with pytest.raises(ServerException) as ei:
         call(client(api[0].endpoint, key, secret="wrong"), "ListClusters")
     assert ei.value.get_error_code() == "InvalidAccessKeySecret"

@@ -62,7 +62,7 @@ def test_create_and_list_in_reference_shape(ehpc, cid):
     ({"RunasUserPassword": "Carl0s!pass"}, "InvalidParams", "RunasUserPassword"),
     ({"Queue": "nope"}, "ObjectNotFound", "Queue"),
     ({"Queue": "comp", "JobQueue": "other"}, "InvalidParams", "Queue"),
-    ({"JobRetryCount": 1}, "InvalidParams", "JobRetryCount"),
+    ({"JobRetry.Count": 1}, "InvalidParams", "JobRetry.Count"),
     ({"Bogus": 1}, "InvalidParams", "Bogus"),
 ])
 def test_bad_template_names_field_and_stores_nothing(ehpc, cid, params, code, field):
@@ -79,17 +79,41 @@ def test_unknown_cluster(ehpc):
     assert e.value.code == "ClusterNotFound"
 
 
-def test_templates_are_per_cluster(ehpc, cid):
+def test_templates_belong_to_the_account(ehpc, cid, sched):
+    """As in the reference: no ClusterId on the template actions; one given (older scripts) is checked."""
     other = ehpc.create_cluster({"Name": "t2", "DeployMode": "Tiny"})["ClusterId"]
     tid = create(ehpc, cid)
+    bare = ehpc.create_job_template(Name="bare", CommandLine="echo hi", RunasUser="nobody9")["TemplateId"]
+    assert [t["Id"] for t in ehpc.list_job_templates()["Templates"]["JobTemplates"]] == [tid, bare]
+    assert [t["Id"] for t in listed(ehpc, other)] == [tid, bare]
+    ehpc.edit_job_template(TemplateId=tid, Priority=1)
+    with pytest.raises(EhpcError) as e:
+        ehpc.list_job_templates(ClusterId="ehpc-lo-NoSuchClus")
+    assert e.value.code == "ClusterNotFound"
+    with pytest.raises(EhpcError) as e:      # the cluster checks run when a job is submitted from it
+        ehpc.submit_job_from_template(ClusterId=cid, TemplateId=bare)
+    assert e.value.code == "AgentError.Account.UserNotExist" and sched.submitted == []
+    with pytest.raises(EhpcError) as e:
+        ehpc.submit_job_from_template(TemplateId=tid)
+    assert e.value.code == "InvalidParams" and e.value.field == "ClusterId"
+    ehpc.delete_cluster(ClusterId=cid)
+    assert [t["Id"] for t in listed(ehpc, other)] == [tid, bare]      # they outlive the cluster
+    ehpc.delete_job_templates(Templates=[{"Id": tid}, {"Id": bare}])
     assert listed(ehpc, other) == []
-    with pytest.raises(EhpcError) as e:
-        ehpc.edit_job_template(ClusterId=other, TemplateId=tid, Priority=1)
-    assert e.value.code == "ObjectNotFound" and "TemplateId" in e.value.message
-    with pytest.raises(EhpcError) as e:
-        ehpc.delete_job_templates(ClusterId=other, Templates=[{"Id": tid}])
-    assert e.value.code == "ObjectNotFound"
-    assert [t["Id"] for t in listed(ehpc, cid)] == [tid]
+
+
+def test_a_template_stored_under_a_cluster_is_still_found(ehpc, cid, sched):
+    """A state.db from before templates belonged to the account keyed them by cluster."""
+    with ehpc.state._conn() as c:
+        c.execute("INSERT INTO job_templates (cluster_id, id, name, fields, create_time, modify_time) VALUES "
+                  "(?, 'ehpc-job-tmpl-OldOne0000', 'old', ?, '2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z')",
+                  (cid, json.dumps({"Name": "old", "CommandLine": "echo old", "RunasUser": "carol"})))
+    assert [t["Id"] for t in ehpc.list_job_templates()["Templates"]["JobTemplates"]] == ["ehpc-job-tmpl-OldOne0000"]
+    ehpc.edit_job_template(TemplateId="ehpc-job-tmpl-OldOne0000", Priority=4)
+    job = ehpc.submit_job_from_template(ClusterId=cid, TemplateId="ehpc-job-tmpl-OldOne0000")
+    assert job["JobId"] and sched.submitted[-1].user == "carol"
+    ehpc.delete_job_templates(Templates=[{"Id": "ehpc-job-tmpl-OldOne0000"}])
+    assert listed(ehpc, cid) == []
 
 
 def test_edit_replaces_given_fields_keeps_others_and_clears_empty(ehpc, cid):
@@ -217,6 +241,4 @@ def test_store_survives_new_facade(ehpc, cid, tmp_path):
     from ehpc_iac.ops import Ehpc
     again = Ehpc(ehpc.home, engine_factory=lambda name: None)
     assert [t["Id"] for t in listed(again, cid)] == [tid]
-    store = JobTemplateStore(ehpc.state)
-    store.drop_cluster(cid)
-    assert listed(ehpc, cid) == []
+    assert JobTemplateStore(ehpc.state).get(tid)["fields"]["Name"] == "tmpl"

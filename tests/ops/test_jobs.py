@@ -63,7 +63,7 @@ def test_submit_maps_every_parameter(ehpc, cid, sched):
     ({"InputFileUrl": "/home/bob/x.tgz"}, "InvalidParams", "InputFileUrl"),
     ({"InputFileUrl": "http://x/a b"}, "InvalidParams", "InputFileUrl"),
     ({"UnzipCmd": "unzip"}, "InvalidParams", "UnzipCmd"),
-    ({"JobRetryCount": 2}, "InvalidParams", "JobRetryCount"),
+    ({"JobRetry.Count": 2}, "InvalidParams", "JobRetry.Count"),
     ({"Bogus": 1}, "InvalidParams", "Bogus"),
 ])
 def test_bad_submit_names_field_and_submits_nothing(ehpc, cid, sched, params, code, field):
@@ -243,3 +243,31 @@ def test_list_jobs_by_node_reads_the_schedulers_host_lists(ehpc, cid, sched):
         return sorted(j["Id"] for j in ehpc.list_jobs(ClusterId=cid, Nodes=nodes)["Jobs"]["JobInfo"])
     assert ids(["compute0"]) == [a] and ids(["compute1"]) == [a, b] and ids(["compute7"]) == []
     assert len(ehpc.list_jobs(ClusterId=cid)["Jobs"]["JobInfo"]) == 3 and c
+
+
+def test_a_manager_without_an_address_is_the_references_manager_not_found(ehpc, fake):
+    """The node that submits jobs has crashed (the engine has no address for it): 404 ManagerNotFound."""
+    from tests.fakes import cluster_with_user
+    cid = cluster_with_user(ehpc, "nomgr")
+    node = fake.inspect(ehpc.state.get_cluster(cid).plan)["manager0"]
+    node.address, node.status = "", "exited"
+    with pytest.raises(EhpcError) as ei:
+        ehpc.submit_job(ClusterId=cid, CommandLine="echo hi", RunasUser="carol")
+    assert (ei.value.code, ei.value.http_status) == ("ManagerNotFound", 404)
+    assert "manager0" in ei.value.message and "exited" in ei.value.message
+
+
+def test_an_unreachable_scheduler_node_is_the_references_agent_response_timeout():
+    from ehpc_iac.errors import AgentResponseTimeout
+    from ehpc_iac.scheduler.remote import reach
+
+    class Down:
+        address = "10.9.9.9"
+
+        def run(self, argv, timeout, stdin=None):
+            raise TimeoutError("timed out")
+
+    with pytest.raises(AgentResponseTimeout) as ei:
+        reach(Down(), ["squeue"], timeout=1)
+    assert (ei.value.code, ei.value.http_status) == ("AgentResponseTimeout", 406)
+    assert "10.9.9.9" in ei.value.message

@@ -71,16 +71,14 @@ def test_add_queue_refusals_change_nothing(ehpc, conf):
     with pytest.raises(InvalidParams) as ei:
         ehpc.add_queue(ClusterId=cid)
     assert ei.value.field == "QueueName"
-    for field, value in (("UseESS", True), ("DeploymentSetId", "ds-123"), ("NetworkInterfaceTrafficMode",
-                                                                           "HighPerformance"),
-                         ("NetworkInterfaceTrafficMode", "Turbo"), ("Color", "red")):
+    for field, value in (("UseESS", True), ("NetworkInterfaceTrafficMode", "HighPerformance"), ("Color", "red")):
         with pytest.raises(InvalidParams) as ei:
             ehpc.add_queue(ClusterId=cid, QueueName="cpu", **{field: value})
         assert ei.value.field == field
     assert plan(ehpc, cid) == before and len(conf.calls) == calls
-    # what describes this project is accepted
+    # what describes this project is accepted; cloud-only placement (spec/cloud_only.py) is ignored
     ehpc.add_queue(ClusterId=cid, QueueName="cpu", UseESS=False, NetworkInterfaceTrafficMode="Standard",
-                   DeploymentSetId="")
+                   DeploymentSetId="ds-123")
     assert list(queues(ehpc, cid)) == ["comp", "gpu", "cpu"]
 
 
@@ -171,8 +169,7 @@ def test_update_queue_config(ehpc, conf):
     assert len(conf.calls) == calls  # nothing to do on the nodes
     before = plan(ehpc, cid)
     for kw, field in (({"ComputeInstanceType": "ecs.huge"}, "ComputeInstanceType"),
-                      ({"ResourceGroupId": "rg-acfm123"}, "ResourceGroupId"),
-                      ({"DeploymentSetId": "ds-1"}, "DeploymentSetId")):
+                      ({"NetworkInterfaceTrafficMode": "HighPerformance"}, "NetworkInterfaceTrafficMode")):
         with pytest.raises(InvalidParams) as ei:
             ehpc.update_queue_config(ClusterId=cid, QueueName="gpu", **kw)
         assert ei.value.field == field
@@ -180,6 +177,8 @@ def test_update_queue_config(ehpc, conf):
         ehpc.update_queue_config(ClusterId=cid, QueueName="nope", ComputeInstanceType="ecs.n1.tiny")
     assert ei.value.field == "QueueName"
     assert plan(ehpc, cid) == before
+    ehpc.update_queue_config(ClusterId=cid, QueueName="gpu", ResourceGroupId="rg-acfm123", DeploymentSetId="ds-1")
+    assert plan(ehpc, cid) == before          # cloud-only: accepted, ignored
     ehpc.stop_cluster(ClusterId=cid)  # a plan-only change: allowed while stopped
     ehpc.update_queue_config(ClusterId=cid, QueueName="comp", ComputeInstanceType="ecs.n1.medium")
     assert queues(ehpc, cid)["comp"]["ComputeInstanceType"] == "ecs.n1.medium"
