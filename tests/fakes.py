@@ -111,6 +111,10 @@ class FakeSlurmNodes:
 
     def resume(self, nodes):
         self.resumed += nodes
+        for n in nodes:  # back in service: no longer drained by a fault
+            getattr(self, "faults", {}).pop(n, None)
+            if self.states.get(n, "").startswith(("drain", "down", "fail", "unknown", "not_responding")):
+                self.states[n] = "idle"
 
     def jobs_on(self, nodes):
         out = {n: self.jobs.get(n, 0) for n in nodes}
@@ -128,8 +132,12 @@ class FakeSlurmNodes:
         return dict(getattr(self, "faults", {}))
 
     def settle_duplicate_launches(self, fault):
-        self.settled = [j for j, n in getattr(self, "held", {}).items() if n in fault]
-        return self.settled
+        held = getattr(self, "held", {})
+        ids = [j for j, n in held.items() if n in fault]
+        for j in ids:  # cancelled: gone from the queue
+            held.pop(j)
+        self.settled = getattr(self, "settled", []) + ids
+        return ids
 
     def close(self):
         pass
@@ -138,8 +146,10 @@ class FakeSlurmNodes:
 def use_node_scheduler(ehpc, monkeypatch, s):
     """Node commands of every cluster go to ``s`` (drain polls fast)."""
     import ehpc_iac.ops.nodes as nodes_mod
+    import ehpc_iac.ops.recovery as recovery_mod
     monkeypatch.setattr(type(ehpc), "_node_scheduler", lambda self, rec, nodes=None: s)
     monkeypatch.setattr(nodes_mod, "DRAIN_POLL_S", 0.01)
+    monkeypatch.setattr(recovery_mod, "SETTLE_GAP_S", 0.01)
     return s
 
 

@@ -15,6 +15,7 @@ that still fails.
 """
 from __future__ import annotations
 
+import time
 from typing import Any, Mapping, Optional
 
 from ..engines import Progress, no_progress
@@ -23,6 +24,10 @@ from ..scheduler import NODE_BAD_STATES
 from ..spec.nodes import RecoverClusterRequest
 from .core import EXCEPTION, INIT, RUNNING, STOPPED, Area
 from .state import ClusterRecord
+
+# Passes of the node repair after the configuration run, SETTLE_GAP_S apart: about two scheduling
+# cycles (slurm.conf sched_interval=5, bf_interval=5), in which a restarted controller relaunches.
+SETTLE_PASSES, SETTLE_GAP_S = 3, 6.0
 
 
 class RecoveryOps(Area):
@@ -59,7 +64,12 @@ class RecoveryOps(Area):
         self.core.configure(rec, result.nodes, step, verify_node_states=present or None)
         sched = self.core._node_scheduler(rec, result.nodes)
         try:
-            self._repair_nodes(sched, step)
+            # a controller restarted from stale state launches its jobs again within a scheduling
+            # cycle or two, possibly after the verify step: look again a few times
+            for n in range(SETTLE_PASSES):
+                self._repair_nodes(sched, step, last=n == SETTLE_PASSES - 1)
+                if n < SETTLE_PASSES - 1:
+                    time.sleep(SETTLE_GAP_S)
         finally:
             sched.close()
         self.core.node_state.clear(rec.id)
@@ -70,7 +80,7 @@ class RecoveryOps(Area):
         step("cluster is running")
 
     @staticmethod
-    def _repair_nodes(sched, step: Progress) -> None:
+    def _repair_nodes(sched, step: Progress, last: bool = True) -> None:
         fault = sched.fault_drained()
         for job_id in sched.settle_duplicate_launches(fault):
             step(f"job {job_id}: its node had already started it before the controller lost its state; "
@@ -83,7 +93,7 @@ class RecoveryOps(Area):
         if fault or down:
             sched.resume(sorted(set(fault) | set(down)))
         kept = sorted(h for h, i in info.items() if i["state"].startswith("drain") and h not in fault)
-        if kept:
+        if kept and last:
             step(f"left drained by an admin or an operation (not a fault): {', '.join(kept)}")
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import paramiko
 import pytest
 
-from ehpc_iac.errors import SchedulerError
+from ehpc_iac.errors import EhpcError
 
 from .conftest import cluster_with_user, dexec, docker
 
@@ -94,9 +94,10 @@ def test_controller_removed_just_after_a_job_starts(ehpc, cluster, data):
     info = _status(ehpc, cluster)
     assert info["Status"] == "exception" and "manager0" in info["StatusReason"]
     t0 = time.monotonic()
-    with pytest.raises(SchedulerError) as ei:  # fails at once, naming the node, instead of hanging
+    with pytest.raises(EhpcError) as ei:  # fails at once, naming the node, instead of hanging
         ehpc.list_jobs(ClusterId=cluster)
     assert time.monotonic() - t0 < 8 and "manager0" in ei.value.message
+    assert (ei.value.code, ei.value.http_status) == ("ManagerNotFound", 404)   # the reference's code
     _recover(ehpc, cluster, "controller removed 1 s into a job")
     _healthy(ehpc, cluster, data)
     _wait(lambda: f"end {jid}" in " ".join(_starts(ehpc, cluster)), 60, "the job's end")
