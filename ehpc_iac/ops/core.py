@@ -18,6 +18,7 @@ from ..configure import AnsibleConfigurator, ensure_cluster_key
 from ..engines import Access, Engine, Progress, get_engine, no_progress
 from ..errors import (ClusterNotFound, ConflictOpt, EhpcError, EngineError, EngineUnavailable, InvalidClusterStatus,
                       InvalidOpt, ManagerNotFound, ObjectNotFound, SchedulerError, UnknownError)
+from ..plan import ClusterPlan
 from ..scheduler import JobScheduler, NodeScheduler, SchedulerBackend, get_scheduler
 from ..spec import parse
 from ..ssh import SSHNode, SSHPool
@@ -326,6 +327,25 @@ class OpsCore:
             playbook=playbook, root_password_hash=rec.root_password_hash or None, authorized_keys=keys,
             users=tuple(u.as_vars() for u in users), account_vars=account_vars,
             scheduler_vars=self.scheduler_backend(rec).config_vars(rec.plan.scheduler_settings), **extra)
+
+    def apply_scheduler_plan(self, rec: ClusterRecord, new: ClusterPlan, message: str, step: Progress) -> None:
+        """Store ``new`` and run the cluster play on the hosts that hold the scheduler's settings
+        (``config_hosts``); every one of them must be running. The stored plan is put back if
+        anything fails. Queue and scheduler-settings changes share this."""
+        old = rec.plan
+        self.state.update_cluster(rec.id, plan=new)
+        try:
+            backend = self.scheduler_backend(rec)
+            hosts = backend.config_hosts(new)
+            nodes = self.engine(rec.engine).inspect(new)
+            down = sorted(h for h in hosts if nodes[h].status != "running")
+            if down:
+                raise EngineError(f"nodes not running: {', '.join(down)}; RecoverCluster or StartCluster first")
+            step(f"{message} ({backend.label} configuration on {len(hosts)} node(s))")
+            self.configure(dataclasses.replace(rec, plan=new), nodes, step, limit=hosts)
+        except BaseException:
+            self.state.update_cluster(rec.id, plan=old)
+            raise
 
     def wait_operation(self, cluster_id: str, task_id: str, progress: Progress = no_progress,
                        timeout: float = 3600, poll: float = 0.3) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from dataclasses import replace
 from typing import Any, Callable, Mapping, Optional
 
 from ..engines import Progress, no_progress
-from ..errors import EngineError, InvalidOpt, InvalidParams, ObjectNotFound
+from ..errors import InvalidOpt, InvalidParams, ObjectNotFound
 from ..plan import ClusterPlan, QueuePlan
 from ..spec.catalog import DEFAULT_INSTANCE_TYPE
 from ..spec.queues import AddQueueRequest, DeleteQueueRequest, ListQueuesRequest, UpdateQueueConfigRequest
@@ -135,22 +135,7 @@ class QueueOps(Area):
 
         def body(step: Progress) -> None:
             cur = self.core._cluster(rec.id)   # the plan as it is now that we hold the lock
-            old = cur.plan
-            new = old.replace(queues=new_queues(old))
-            self.core.state.update_cluster(rec.id, plan=new)
-            try:
-                backend = self.core.scheduler_backend(cur)
-                hosts = backend.config_hosts(new)
-                nodes = self.core.engine(cur.engine).inspect(new)
-                down = sorted(h for h in hosts if nodes[h].status != "running")
-                if down:
-                    raise EngineError(f"nodes not running: {', '.join(down)}; RecoverCluster or StartCluster "
-                                      "first")
-                step(f"{message} ({backend.label} configuration on {len(hosts)} node(s))")
-                self.core.configure(replace(cur, plan=new), nodes, step, limit=hosts)
-            except BaseException:
-                self.core.state.update_cluster(rec.id, plan=old)
-                raise
+            self.core.apply_scheduler_plan(cur, cur.plan.replace(queues=new_queues(cur.plan)), message, step)
 
         task = self.core._operation(rec, operation, body, progress=progress, on_error_status=None, async_=async_)
         return {"RequestId": task}

@@ -13,7 +13,7 @@ import json
 from typing import Any, Mapping, Optional
 
 from ..engines import Progress, no_progress
-from ..errors import EngineError, InvalidParams
+from ..errors import InvalidParams
 from ..spec.scheduler_info import GetSchedulerInfoRequest, SetSchedulerInfoRequest
 from .core import RUNNING, Area, new_request_id
 from .state import ClusterRecord
@@ -58,23 +58,11 @@ class SchedulerInfoOps(Area):
         lock, rec = self.core._begin(req.ClusterId, "SetSchedulerInfo", (RUNNING,))
 
         def body(step: Progress) -> None:
-            old = rec.plan
-            new = old.replace(scheduler_settings={**old.scheduler_settings, **given})
-            if new == old:
+            new = rec.plan.replace(scheduler_settings={**rec.plan.scheduler_settings, **given})
+            if new == rec.plan:
                 step("the scheduler settings are unchanged")
                 return
-            self.core.state.update_cluster(rec.id, plan=new)
-            try:
-                hosts = backend.config_hosts(new)
-                nodes = self.core.engine(rec.engine).inspect(new)
-                down = sorted(h for h in hosts if nodes[h].status != "running")
-                if down:
-                    raise EngineError(f"nodes not running: {', '.join(down)}; RecoverCluster or StartCluster first")
-                step(f"applying {', '.join(sorted(given))} ({backend.label} configuration on {len(hosts)} node(s))")
-                self.core.configure(self.core._cluster(rec.id), nodes, step, limit=hosts)
-            except BaseException:
-                self.core.state.update_cluster(rec.id, plan=old)
-                raise
+            self.core.apply_scheduler_plan(rec, new, f"applying {', '.join(sorted(given))}", step)
 
         task = self.core._operation(rec, "SetSchedulerInfo", body, progress=progress, async_=req.Async,
                                     on_error_status=None, lock=lock)

@@ -12,16 +12,6 @@ from ..hostlist import expand_hostlist
 from ..remote import reach, run_checked
 
 
-def parse_sinfo_nodes(text: str) -> dict[str, str]:
-    """`sinfo -h -N -o '%N %T'` -> {node: state}; a node in several partitions appears once."""
-    states: dict[str, str] = {}
-    for line in text.splitlines():
-        parts = line.split()
-        if len(parts) >= 2:
-            states[parts[0]] = parts[1].rstrip("*~#!%$@^-").lower()
-    return states
-
-
 def parse_cpu_counts(text: str) -> tuple[int, int]:
     """`sinfo -h -o '%C'` (allocated/idle/other/total) -> (allocated, total)."""
     a, _i, _o, t = (int(x) for x in text.strip().split()[0].split("/"))
@@ -142,9 +132,6 @@ class SlurmNodes(NodeScheduler):
     def info(self) -> dict[str, dict]:
         return parse_node_info(self._run(["sinfo", "-h", "-N", "-o", "%N|%T|%C|%f"]))
 
-    def node_states(self) -> dict[str, str]:
-        return parse_sinfo_nodes(self._run(["sinfo", "-h", "-N", "-o", "%N %T"]))
-
     def used_cpus(self) -> tuple[int, int]:
         return parse_cpu_counts(self._run(["sinfo", "-h", "-o", "%C"]))
 
@@ -207,4 +194,4 @@ class SlurmNodes(NodeScheduler):
         self.ssh.close()
 
 
-__all__ = ["SlurmNodes", "expand_hostlist", "parse_cpu_counts", "parse_node_info", "parse_pending", "parse_sinfo_nodes"]
+__all__ = ["SlurmNodes", "expand_hostlist", "parse_cpu_counts", "parse_node_info", "parse_pending"]
